@@ -1,0 +1,31 @@
+"""bifwatch: exact fixed points, cycles and bifurcations of piecewise-linear RNNs.
+
+Public API (everything else is private):
+"""
+
+from .models import ALRNN as ALRNN
+from .models import PLRNN as PLRNN
+from .models import AbstractPLRNN as AbstractPLRNN
+from .models import ClippedShPLRNN as ClippedShPLRNN
+from .models import ReLURNN as ReLURNN
+from .models import ShPLRNN as ShPLRNN
+from .models import check_model as check_model
+from .models import from_rnn_state_dict as from_rnn_state_dict
+from .models import from_torch_rnn as from_torch_rnn
+from .models import list_examples as list_examples
+from .models import load_model as load_model
+from .models import load_torch_rnn as load_torch_rnn
+from .models import save_model as save_model
+from .plotting import plot_cycles as plot_cycles
+from .search import SCYFI as SCYFI
+from .search import Cycle as Cycle
+from .search import CycleSearchResult as CycleSearchResult
+from .search import Exhaustive as Exhaustive
+from .search import OrderStats as OrderStats
+from .search import RegionPool as RegionPool
+from .search import find_cycles as find_cycles
+from .search import parse_orders as parse_orders
+from .search import region_pool as region_pool
+from .search import same_cycle as same_cycle
+
+__version__ = "0.1.0"

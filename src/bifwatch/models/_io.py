@@ -1,0 +1,136 @@
+"""Models from files: ``.npz`` arrays named as in the equations, PyTorch files, bundled examples."""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from ._base import AbstractPLRNN
+from ._plrnn import ALRNN, PLRNN
+from ._relu_rnn import ReLURNN
+from ._shallow import ClippedShPLRNN, ShPLRNN
+
+KINDS: dict[str, type[AbstractPLRNN]] = {
+    cls.kind: cls for cls in (PLRNN, ShPLRNN, ClippedShPLRNN, ALRNN, ReLURNN)
+}
+_ARRAYS = {
+    "plrnn": ({"A", "W", "h"}, {"slope"}),
+    "alrnn": ({"A", "W", "h", "P"}, set()),
+    "shplrnn": ({"A", "W1", "W2", "h1", "h2"}, {"slope"}),
+    "clipped-shplrnn": ({"A", "W1", "W2", "h1", "h2"}, set()),
+    "relu-rnn": ({"W", "b"}, set()),
+}
+_TORCH_SUFFIXES = (".pt", ".pth")
+EXAMPLE_PREFIX = "example:"
+
+
+def load_model(path: str | os.PathLike, *, kind: str | None = None) -> AbstractPLRNN:
+    """Load a model from an ``.npz`` file, a PyTorch file or a bundled example.
+
+    Parameters
+    ----------
+    path : str or path
+        - ``*.npz``: arrays named as in the equations: ``A, W, h`` (PLRNN), plus ``P`` (ALRNN),
+          ``A, W1, W2, h1, h2`` (shallow PLRNN), ``W, b`` (ReLU RNN); an optional string array
+          ``kind`` names the class;
+        - ``*.pt`` / ``*.pth``: a ``torch.nn.RNN(nonlinearity="relu")`` state dict with its
+          constant input (see :func:`bifwatch.load_torch_rnn`); imports torch;
+        - ``example:NAME``: a model shipped with bifwatch (see :func:`bifwatch.list_examples`).
+    kind : str, optional
+        One of ``plrnn``, ``shplrnn``, ``clipped-shplrnn``, ``alrnn``, ``relu-rnn``; by default
+        inferred from the array names (``clipped-shplrnn`` must be named, since it has the same
+        arrays as ``shplrnn``).
+
+    Raises
+    ------
+    FileNotFoundError
+        The file does not exist.
+    ValueError
+        Unknown kind, unknown file type, or arrays missing or unexpected for the kind.
+
+    Examples
+    --------
+    >>> from bifwatch import load_model
+    >>> load_model("example:tent").kind
+    'plrnn'
+    """
+    if kind is not None and kind not in KINDS:
+        raise ValueError(f"`kind` must be one of {sorted(KINDS)}; got {kind!r}")
+    text = os.fspath(path)
+    if text.startswith(EXAMPLE_PREFIX):
+        return _load_npz(_example_path(text[len(EXAMPLE_PREFIX) :]), kind)
+    file = Path(text)
+    if not file.is_file():
+        raise FileNotFoundError(f"model file {text!r} does not exist")
+    if file.suffix == ".npz":
+        return _load_npz(file, kind)
+    if file.suffix in _TORCH_SUFFIXES:
+        if kind not in (None, "relu-rnn"):
+            raise ValueError(f"a PyTorch file holds a 'relu-rnn'; got --kind {kind!r}")
+        from ._torch import load_torch_rnn
+
+        return load_torch_rnn(file)
+    raise ValueError(
+        f"model file {text!r}: expected a .npz, .pt or .pth file; got suffix {file.suffix!r}"
+    )
+
+
+def save_model(model: AbstractPLRNN, path: str | os.PathLike) -> None:
+    """Save ``model`` as an ``.npz`` that :func:`load_model` reads back (with its ``kind``)."""
+    if not isinstance(model, AbstractPLRNN):
+        raise TypeError(f"`model` must be a bifwatch model; got {type(model).__name__}")
+    np.savez(path, kind=np.array(model.kind), **model.parameters())
+
+
+def list_examples() -> list[str]:
+    """Names of the bundled example models, usable as ``example:NAME``."""
+    folder = resources.files("bifwatch") / "data"
+    return sorted(p.name[: -len(".npz")] for p in folder.iterdir() if p.name.endswith(".npz"))
+
+
+def _example_path(name: str):
+    names = list_examples()
+    if name not in names:
+        raise ValueError(f"unknown example {name!r}; bundled examples are {names}")
+    return resources.files("bifwatch") / "data" / f"{name}.npz"
+
+
+def _load_npz(file, kind: str | None) -> AbstractPLRNN:
+    try:
+        with np.load(file, allow_pickle=False) as data:
+            arrays = {name: data[name] for name in data.files}
+    except (OSError, ValueError) as err:
+        raise ValueError(f"could not read {os.fspath(file)!r} as an .npz file: {err}") from err
+    stored = arrays.pop("kind", None)
+    if kind is None and stored is not None:
+        kind = str(stored)
+        if kind not in KINDS:
+            raise ValueError(f"{os.fspath(file)!r}: stored kind must be one of {sorted(KINDS)}; got {kind!r}")
+    kind = kind or _infer_kind(set(arrays), file)
+    required, optional = _ARRAYS[kind]
+    missing, extra = required - set(arrays), set(arrays) - required - optional
+    if missing or extra:
+        raise ValueError(
+            f"{os.fspath(file)!r} as kind {kind!r} needs arrays {sorted(required)}"
+            + (f"; missing {sorted(missing)}" if missing else "")
+            + (f"; unexpected {sorted(extra)}" if extra else "")
+        )
+    for scalar in ("P", "slope"):
+        if scalar in arrays:
+            arrays[scalar] = arrays[scalar].item() if arrays[scalar].size == 1 else arrays[scalar]
+    return KINDS[kind](**arrays)
+
+
+def _infer_kind(names: set[str], file) -> str:
+    for kind in ("alrnn", "plrnn", "shplrnn", "relu-rnn"):
+        required, optional = _ARRAYS[kind]
+        if required <= names <= required | optional:
+            return kind
+    raise ValueError(
+        f"cannot tell the model kind of {os.fspath(file)!r} from its arrays {sorted(names)}; "
+        "expected A, W, h (plrnn), A, W, h, P (alrnn), A, W1, W2, h1, h2 (shplrnn), or W, b "
+        "(relu-rnn); or pass kind=... / --kind"
+    )

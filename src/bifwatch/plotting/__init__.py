@@ -1,0 +1,3 @@
+"""Figures: state-space plots of cycles (more come with bifurcation diagrams)."""
+
+from ._state_space import plot_cycles as plot_cycles

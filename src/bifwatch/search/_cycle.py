@@ -1,0 +1,165 @@
+"""The cycle noun: points in orbit order, regions, multipliers, and what follows from them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..models import AbstractPLRNN
+
+#: Multipliers within this distance of the unit circle make a cycle non-hyperbolic.
+HYPERBOLIC_TOL = 1e-9
+
+
+@dataclass(frozen=True, eq=False)
+class Cycle:
+    """A k-cycle z_1 -> z_2 -> ... -> z_k -> z_1 of a piecewise-linear map.
+
+    Attributes
+    ----------
+    points : array, shape (k, M)
+        The cycle in orbit order, z_{j+1} = F(z_j); rotated so the first point is the
+        lexicographically smallest.
+    regions : bool array, shape (k, n_bits)
+        Region code of each point.
+    multipliers : complex array, shape (M,)
+        Eigenvalues of the monodromy matrix J(d_k) ... J(d_1) (independent of the phase).
+    residual : float
+        max_j |F(z_j) - z_{j+1}|_inf with the true map (indices mod k).
+    condition : float
+        Condition number of I - J(d_k)...J(d_1), the matrix of the cycle's linear system.
+
+    Notes
+    -----
+    ``stable`` means all |multiplier| < 1. A cycle with a multiplier within
+    ``HYPERBOLIC_TOL`` of the unit circle is non-hyperbolic: ``stable`` is then still the strict
+    test, and ``hyperbolic`` is False. The largest Lyapunov exponent of a cycle is
+    (1/k) log max |multiplier| (``-inf`` for a superstable cycle with all multipliers 0).
+    """
+
+    points: np.ndarray
+    regions: np.ndarray
+    multipliers: np.ndarray
+    residual: float
+    condition: float
+
+    @property
+    def order(self) -> int:
+        """Least period k."""
+        return self.points.shape[0]
+
+    @property
+    def spectral_radius(self) -> float:
+        """max |multiplier|."""
+        return float(np.max(np.abs(self.multipliers)))
+
+    @property
+    def stable(self) -> bool:
+        """True when every |multiplier| < 1."""
+        return bool(np.all(np.abs(self.multipliers) < 1.0))
+
+    @property
+    def hyperbolic(self) -> bool:
+        """False when a multiplier lies within ``HYPERBOLIC_TOL`` of the unit circle."""
+        return bool(np.all(np.abs(np.abs(self.multipliers) - 1.0) > HYPERBOLIC_TOL))
+
+    @property
+    def lyapunov_exponent(self) -> float:
+        """Largest Lyapunov exponent, (1/k) log max |multiplier|."""
+        radius = self.spectral_radius
+        return float(np.log(radius) / self.order) if radius > 0 else float("-inf")
+
+    @property
+    def classification(self) -> str:
+        """``"<stable|unstable|saddle|non-hyperbolic> <node|focus>"``.
+
+        Saddle: some multipliers inside and some outside the unit circle. Focus: a complex
+        pair of multipliers (rotation), node otherwise.
+        """
+        moduli = np.abs(self.multipliers)
+        if not self.hyperbolic:
+            kind = "non-hyperbolic"
+        elif np.all(moduli < 1):
+            kind = "stable"
+        elif np.all(moduli > 1):
+            kind = "unstable"
+        else:
+            kind = "saddle"
+        focus = np.any(np.abs(self.multipliers.imag) > HYPERBOLIC_TOL * (1 + moduli))
+        return f"{kind} {'focus' if focus else 'node'}"
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict: order, points, regions, multipliers [re, im], stability, ..."""
+        exponent = self.lyapunov_exponent
+        return {
+            "order": self.order,
+            "points": self.points.tolist(),
+            "regions": ["".join("1" if b else "0" for b in code) for code in self.regions],
+            "multipliers": [[float(m.real), float(m.imag)] for m in self.multipliers],
+            "stable": self.stable,
+            "hyperbolic": self.hyperbolic,
+            "classification": self.classification,
+            "lyapunov_exponent": exponent if np.isfinite(exponent) else None,
+            "residual": self.residual,
+            "condition": self.condition,
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"Cycle(order={self.order}, {self.classification}, "
+            f"rho={self.spectral_radius:.4g}, z1={np.array2string(self.points[0], precision=4)})"
+        )
+
+
+def cycle_from_point(model: AbstractPLRNN, z1: np.ndarray, k: int) -> Cycle:
+    """Build the :class:`Cycle` through ``z1`` of period ``k`` from the true map.
+
+    Everything is recomputed from the point: the orbit, its regions, the monodromy matrix,
+    multipliers, residual and condition number. The caller has checked that ``z1`` is a
+    self-consistent solution of the order-k system.
+    """
+    orbit = model.trajectory(z1, k)
+    points, closing = orbit[:-1], orbit[-1]
+    regions = model.region(points)
+    J, _ = model.affine_map(regions)
+    P = np.eye(model.M)
+    for Jj in J:
+        P = Jj @ P
+    step_errors = np.abs(np.vstack([points[1:], closing]) - model.step(points))
+    start = _lexicographic_start(points)
+    return Cycle(
+        points=np.roll(points, -start, axis=0),
+        regions=np.roll(regions, -start, axis=0),
+        multipliers=np.linalg.eigvals(P).astype(np.complex128),
+        residual=float(max(step_errors.max(), np.abs(closing - points[0]).max())),
+        condition=float(np.linalg.cond(np.eye(model.M) - P)),
+    )
+
+
+def least_period(points: np.ndarray, atol: float) -> int:
+    """Smallest proper divisor j of k with z_{1+j} = z_1 (within ``atol`` scaled), else k."""
+    k = points.shape[0]
+    scale = atol * (1.0 + np.abs(points).max())
+    for j in range(1, k):
+        if k % j == 0 and np.abs(points[j] - points[0]).max() <= scale:
+            return j
+    return k
+
+
+def _lexicographic_start(points: np.ndarray) -> int:
+    keys = np.round(points, 9)
+    return int(np.lexsort(keys.T[::-1])[0])
+
+
+def same_cycle(a: Cycle, b: Cycle, *, atol: float = 1e-8) -> bool:
+    """True when ``a`` and ``b`` are the same cycle (same order, same point set within ``atol``).
+
+    Phase does not matter: ``b`` is compared against every rotation of ``a``.
+    """
+    if a.order != b.order or a.points.shape != b.points.shape:
+        return False
+    scale = atol * (1.0 + max(np.abs(a.points).max(), np.abs(b.points).max()))
+    return any(
+        np.abs(np.roll(a.points, -r, axis=0) - b.points).max() <= scale for r in range(a.order)
+    )

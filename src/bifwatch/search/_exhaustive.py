@@ -1,0 +1,87 @@
+"""Exhaustive search: solve the k-cycle system of every region sequence (up to rotation)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._validation import check_int
+from ..models import AbstractPLRNN
+from ._linear import solve_sequences
+from ._registry import CycleRegistry
+from ._regions import RegionPool
+
+#: Largest number of sequences, N^k, an exhaustive search may enumerate.
+MAX_SEQUENCES = 2**40
+
+
+@dataclass(frozen=True)
+class Exhaustive:
+    """Configuration of the exhaustive search.
+
+    Parameters
+    ----------
+    chunk : int, default 2**14
+        Sequences solved per batch.
+
+    Notes
+    -----
+    With a pool of N region codes there are N^k sequences. Rotations of a sequence give the
+    same cycle in another phase, and a sequence with a proper period j | k can only give a
+    cycle of least period j, so only the sequences that are strictly smaller (as base-N
+    numbers) than all their rotations are solved: about N^k / k of them.
+
+    Performance notes: cost grows as N^k; ``find_cycles`` picks this search by itself only
+    when it is cheaper than the heuristic.
+    """
+
+    chunk: int = 2**14
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "chunk", check_int("chunk", self.chunk, minimum=1))
+
+
+def necklace_count(N: int, k: int) -> float:
+    """Approximate number of sequences the exhaustive search solves, N^k / k."""
+    return float(N) ** k / k
+
+
+def run_exhaustive(
+    model: AbstractPLRNN,
+    k: int,
+    config: Exhaustive,
+    pool: RegionPool,
+    registry: CycleRegistry,
+    progress=None,
+) -> int:
+    """Solve every aperiodic necklace of length k over ``pool``; return the number of solves."""
+    N = pool.size
+    total = N**k
+    if total > MAX_SEQUENCES:
+        raise ValueError(
+            f"exhaustive search of order {k} over {N} regions needs {N}^{k} sequences "
+            f"(> {MAX_SEQUENCES}); use finder=SCYFI() or a lower order"
+        )
+    solves = 0
+    for start in range(0, total, config.chunk):
+        index = necklaces(np.arange(start, min(total, start + config.chunk), dtype=np.int64), N, k)
+        if len(index):
+            digits = (index[:, None] // N ** np.arange(k - 1, -1, -1, dtype=np.int64)) % N
+            found = solve_sequences(model, pool.decode(digits))
+            registry.rejected["singular"] += int(np.count_nonzero(~found.solved))
+            registry.submit(found.z1[found.real], k)
+            solves += len(index)
+        if progress is not None:
+            progress(min(config.chunk, total - start))
+    return solves
+
+
+def necklaces(index: np.ndarray, N: int, k: int) -> np.ndarray:
+    """Keep sequence numbers (base N, k digits) strictly below all their proper rotations."""
+    keep = np.ones(len(index), dtype=bool)
+    for r in range(1, k):
+        high = N ** (k - r)
+        rotated = (index % high) * N**r + index // high
+        keep &= index < rotated
+    return index[keep]

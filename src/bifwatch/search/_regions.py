@@ -1,0 +1,135 @@
+"""Region pools: which region codes exist, exactly (vertex enumeration) or by sampling.
+
+Every model's switching surfaces are hyperplanes, margins = N z + o, so its regions are the
+cells of a hyperplane arrangement. For an orthant model (PLRNN, ALRNN) all 2^n codes exist.
+Otherwise every cell of an essential arrangement has a vertex in its closure, and the cells
+around a vertex are the sign flips of the hyperplanes through it: enumerating vertices gives
+every region (a superset where hyperplanes are degenerate, which is harmless: a code with no
+cell can never hold a self-consistent cycle point).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..models import ALRNN, PLRNN, AbstractPLRNN
+
+#: Largest number of codes the vertex enumeration may generate, C(H, r) 2^r.
+MAX_VERTEX_CODES = 2**20
+
+
+@dataclass(frozen=True, eq=False)
+class RegionPool:
+    """The region codes a search starts from.
+
+    Attributes
+    ----------
+    n_bits : int
+    codes : bool array, shape (N, n_bits), or None
+        Explicit codes; None means all 2^n_bits codes.
+    exact : bool
+        Every non-empty region's code is in the pool (so an exhaustive search over it is
+        complete).
+    method : str
+        ``"all"``, ``"vertices"`` or ``"sampled"``.
+    """
+
+    n_bits: int
+    codes: np.ndarray | None
+    exact: bool
+    method: str
+
+    @property
+    def size(self) -> int:
+        """Number of codes N."""
+        return 2**self.n_bits if self.codes is None else len(self.codes)
+
+    def draw(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+        """Independent uniform draws from the pool: bool array of shape (*shape, n_bits)."""
+        if self.codes is None:
+            return rng.random((*shape, self.n_bits)) < 0.5
+        return self.codes[rng.integers(0, len(self.codes), size=shape)]
+
+    def decode(self, index: np.ndarray) -> np.ndarray:
+        """Codes of pool indices (for the ``None`` pool, the bits of the index, LSB = unit 1)."""
+        if self.codes is None:
+            return ((index[..., None] >> np.arange(self.n_bits)) & 1).astype(bool)
+        return self.codes[index]
+
+
+def region_pool(model: AbstractPLRNN, *, n_samples: int = 100_000, seed: int = 0) -> RegionPool:
+    """The region pool of ``model``: all codes, the exact vertex pool, or a sampled pool.
+
+    Notes
+    -----
+    Orthant models (PLRNN, ALRNN) get all 2^n codes. Other models get the vertex enumeration
+    when C(H, r) 2^r <= ``MAX_VERTEX_CODES`` (H non-trivial hyperplanes of rank r), else all
+    codes when the hyperplanes are independent (every code exists), else codes sampled from
+    ``n_samples`` points: uniform in a box around simulated orbits and the orbits themselves
+    (not exact; only a heuristic search can use it).
+    """
+    n = model.n_bits
+    if isinstance(model, (PLRNN, ALRNN)) or n == 0:
+        return RegionPool(n, None, True, "all")
+    N, o = model.switching_planes()
+    codes = vertex_codes(N, o)
+    if codes is not None:
+        return RegionPool(n, codes, True, "vertices")
+    if np.linalg.matrix_rank(N) == n:
+        return RegionPool(n, None, True, "all")
+    return RegionPool(n, _sampled_codes(model, n_samples, seed), False, "sampled")
+
+
+def vertex_codes(N: np.ndarray, o: np.ndarray) -> np.ndarray | None:
+    """All cell codes of the arrangement {z : N z + o = 0}; None when too many to enumerate."""
+    H, M = N.shape
+    live = np.linalg.norm(N, axis=1) > 0
+    fixed = o > 0
+    if not live.any():
+        return fixed[None].copy()
+    U, s, Vt = np.linalg.svd(N[live], full_matrices=False)
+    r = int(np.sum(s > s[0] * 1e-12))
+    reduced = N[live] @ Vt[:r].T  # coordinates in the row space: essential arrangement
+    rows = np.flatnonzero(live)
+    if math.comb(len(rows), r) * 2**r > MAX_VERTEX_CODES:
+        return None
+    subsets = np.array(list(itertools.combinations(range(len(rows)), r)))
+    lhs, rhs = reduced[subsets], -o[rows][subsets]
+    det = np.abs(np.linalg.det(lhs))
+    scale = np.prod(np.linalg.norm(lhs, axis=2), axis=1)
+    keep = det > 1e-10 * scale
+    vertices = np.linalg.solve(lhs[keep], rhs[keep][..., None])[..., 0]
+    margins = vertices @ reduced.T + o[rows]
+    tol = 1e-9 * (1.0 + np.abs(o[rows]) + np.linalg.norm(reduced, axis=1) * np.abs(vertices).max(axis=1, keepdims=True))
+    active = np.abs(margins) <= tol
+    codes = [_flips(m > 0, act) for m, act in zip(margins, active, strict=True)]
+    live_codes = np.unique(np.concatenate(codes), axis=0)
+    out = np.repeat(fixed[None], len(live_codes), axis=0)
+    out[:, rows] = live_codes
+    return out
+
+
+def _flips(base: np.ndarray, active: np.ndarray) -> np.ndarray:
+    """``base`` with every on/off assignment of the ``active`` bits."""
+    idx = np.flatnonzero(active)
+    bits = ((np.arange(2 ** len(idx))[:, None] >> np.arange(len(idx))) & 1).astype(bool)
+    out = np.repeat(base[None], len(bits), axis=0)
+    out[:, idx] = bits
+    return out
+
+
+def _sampled_codes(model: AbstractPLRNN, n_samples: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    starts = rng.normal(size=(64, model.M))
+    with np.errstate(over="ignore", invalid="ignore"):
+        orbits = model.trajectory(starts, 200).reshape(-1, model.M)
+    orbits = orbits[np.isfinite(orbits).all(axis=1)]
+    radius = 2.0 * max(1.0, np.abs(orbits).max() if len(orbits) else 1.0)
+    radius = min(radius, 1e6)
+    box = rng.uniform(-radius, radius, size=(n_samples, model.M))
+    codes = model.region(np.concatenate([orbits, box]))
+    return np.unique(codes, axis=0)

@@ -1,0 +1,80 @@
+"""De-duplication of found cycles: one entry per cycle, whatever phase it was found in."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from ..models import AbstractPLRNN
+from ._cycle import Cycle, cycle_from_point, least_period
+
+
+class CycleRegistry:
+    """Collects distinct cycles per order and counts why candidates were turned away.
+
+    A candidate z1 found by the order-k system is accepted when:
+
+    1. its least period j (checked on the true orbit) is an order being searched; a candidate
+       of least period j < k is filed as a j-cycle, never as a k-cycle;
+    2. cond(I - P) <= ``cond_max`` and the residual of F^j(z) = z is small;
+    3. no point of an already stored j-cycle lies within ``atol * (1 + |z|)`` of z1 (all
+       phases of a cycle are one cycle).
+
+    Rejections are counted by reason in ``rejected``.
+    """
+
+    def __init__(self, model: AbstractPLRNN, orders, *, atol: float, cond_max: float) -> None:
+        self.model = model
+        self.orders = frozenset(orders)
+        self.atol = atol
+        self.cond_max = cond_max
+        self.cycles: dict[int, list[Cycle]] = {k: [] for k in self.orders}
+        self.rejected: Counter[str] = Counter()
+        self._trees: dict[int, cKDTree | None] = dict.fromkeys(self.orders)
+
+    def submit(self, z1: np.ndarray, k: int) -> int:
+        """Offer real solutions z1 (shape (B, M)) of order-k systems; return how many were new."""
+        if len(z1) == 0:
+            return 0
+        known = self._known(k, z1)
+        fresh = z1[~known]
+        if len(fresh) == 0:
+            return 0
+        _, first = np.unique(np.round(fresh, 10), axis=0, return_index=True)
+        return sum(self._add(z, k) for z in fresh[np.sort(first)])
+
+    def _known(self, k: int, z1: np.ndarray) -> np.ndarray:
+        tree = self._trees.get(k)
+        if tree is None:
+            return np.zeros(len(z1), dtype=bool)
+        dist, _ = tree.query(z1, k=1, p=np.inf)
+        return dist <= self.atol * (1.0 + np.abs(z1).max(axis=1))
+
+    def _add(self, z: np.ndarray, k: int) -> bool:
+        orbit = self.model.trajectory(z, k)[:-1]
+        j = least_period(orbit, self.atol)
+        if j != k:
+            if j not in self.orders:
+                self.rejected["lower order"] += 1
+                return False
+            if self._known(j, z[None])[0]:
+                return False
+        elif self._known(k, z[None])[0]:
+            return False
+        cycle = cycle_from_point(self.model, z, j)
+        scale = 1.0 + np.abs(cycle.points).max()
+        if not cycle.condition <= self.cond_max:
+            self.rejected["ill-conditioned"] += 1
+            return False
+        if not cycle.residual <= 1e3 * np.finfo(float).eps * cycle.condition * scale:
+            self.rejected["residual"] += 1
+            return False
+        self.cycles[j].append(cycle)
+        points = np.concatenate([c.points for c in self.cycles[j]])
+        self._trees[j] = cKDTree(points)
+        return True
+
+    def count(self, k: int) -> int:
+        return len(self.cycles[k])

@@ -1,0 +1,121 @@
+"""SCYFI, batched: many chains of region sequences advanced at once.
+
+Each chain starts from a random region sequence, solves its k-cycle system, and moves to the
+sequence of regions the (virtual) solution actually visits, until the solution is real
+(a cycle), the system is singular, or the chain is ``max_inner`` steps old; then it restarts
+from a fresh random sequence. This is the reference loop (Eisenmann et al. 2023, Alg. 1)
+with its outer/inner counters replaced by a stopping rule on discoveries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._validation import check_int
+from ..models import AbstractPLRNN
+from ._linear import solve_sequences
+from ._registry import CycleRegistry
+from ._regions import RegionPool
+
+
+@dataclass(frozen=True)
+class SCYFI:
+    """Configuration of the heuristic search (Searcher for CYcles and FIxed points).
+
+    Parameters
+    ----------
+    patience : int, optional
+        Stop an order after this many chains in a row ended without a new cycle.
+        Default ``default_patience(M, k)`` = 100 + 20 M k.
+    max_inner : int, optional
+        A chain restarts after this many steps without reaching a real cycle.
+        Default ``default_max_inner(M, k)`` = 20 + 2 k + M.
+    max_solves : int, optional
+        Hard cap on linear solves per order (default 10^7); reaching it is reported.
+    batch : int, optional
+        Chains advanced together (default: as many as fit in about 32 MB, at most patience).
+
+    Notes
+    -----
+    Why these defaults. A chain is a random restart that ends in one cycle; a cycle reached by
+    a fraction p of restarts is missed after ``patience`` fruitless restarts with probability
+    (1 - p)^patience. The reference budgets depend on k only and miss cycles for M = 10
+    (see docs/search.md); patience grows with M k so that the number of region sequences,
+    2^(M k), meets a proportionally longer search. Chains converge in a few steps (the paper's
+    Fig. S9: tens of steps for M = 10), so ``max_inner`` only ends chains caught in a loop of
+    virtual sequences.
+    """
+
+    patience: int | None = None
+    max_inner: int | None = None
+    max_solves: int | None = None
+    batch: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("patience", "max_inner", "max_solves", "batch"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, check_int(name, value, minimum=1))
+
+    def budget(self, M: int, k: int) -> tuple[int, int, int, int]:
+        """(patience, max_inner, max_solves, batch) for dimension M and order k."""
+        patience = self.patience or default_patience(M, k)
+        max_inner = self.max_inner or default_max_inner(M, k)
+        max_solves = self.max_solves or 10**7
+        fit = max(16, 2**22 // (k * M * M + k * M + 1))
+        batch = self.batch or max(16, min(fit, patience, 4096))
+        return patience, max_inner, max_solves, batch
+
+
+def default_patience(M: int, k: int) -> int:
+    """Fruitless chains in a row before an order stops: 100 + 20 M k."""
+    return 100 + 20 * M * k
+
+
+def default_max_inner(M: int, k: int) -> int:
+    """Steps a chain may take before it restarts: 20 + 2 k + M."""
+    return 20 + 2 * k + M
+
+
+@dataclass
+class HeuristicRun:
+    solves: int = 0
+    chains: int = 0
+    message: str = ""
+
+
+def run_scyfi(
+    model: AbstractPLRNN,
+    k: int,
+    config: SCYFI,
+    pool: RegionPool,
+    registry: CycleRegistry,
+    rng: np.random.Generator,
+    progress=None,
+) -> HeuristicRun:
+    """Search order k until ``patience`` chains in a row find nothing new (or ``max_solves``)."""
+    patience, max_inner, max_solves, batch = config.budget(model.M, k)
+    run = HeuristicRun()
+    sequences = pool.draw(rng, (batch, k))
+    age = np.zeros(batch, dtype=np.int64)
+    fruitless = 0
+    while True:
+        found = solve_sequences(model, sequences)
+        run.solves += batch
+        registry.rejected["singular"] += int(np.count_nonzero(~found.solved))
+        new = registry.submit(found.z1[found.real], k)
+        ended = found.real | ~found.solved | (age + 1 >= max_inner)
+        run.chains += int(np.count_nonzero(ended))
+        fruitless = 0 if new else fruitless + int(np.count_nonzero(ended))
+        if progress is not None:
+            progress(batch)
+        if fruitless >= patience:
+            run.message = f"stopped after {fruitless} chains in a row found nothing new (patience {patience})"
+            return run
+        if run.solves >= max_solves:
+            run.message = f"stopped at max_solves = {max_solves}; raise it, or patience, to search longer"
+            return run
+        sequences = np.where(ended[:, None, None], pool.draw(rng, (batch, k)), found.visited)
+        age = np.where(ended, 0, age + 1)
