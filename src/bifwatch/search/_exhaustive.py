@@ -9,8 +9,8 @@ import numpy as np
 from .._validation import check_int
 from ..models import AbstractPLRNN
 from ._linear import solve_sequences
-from ._registry import CycleRegistry
 from ._regions import RegionPool
+from ._registry import CycleRegistry
 
 #: Largest number of sequences, N^k, an exhaustive search may enumerate.
 MAX_SEQUENCES = 2**40

@@ -11,8 +11,8 @@ import numpy as np
 from .._validation import check_int, check_positive_float
 from ..models import AbstractPLRNN
 from ._exhaustive import Exhaustive, necklace_count, run_exhaustive
-from ._registry import CycleRegistry
 from ._regions import region_pool
+from ._registry import CycleRegistry
 from ._result import CycleSearchResult
 from ._scyfi import SCYFI, run_scyfi
 from ._stats import OrderStats

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from ..models import AbstractPLRNN
 from ._cycle import Cycle, cycle_from_point, least_period
@@ -32,25 +31,29 @@ class CycleRegistry:
         self.cond_max = cond_max
         self.cycles: dict[int, list[Cycle]] = {k: [] for k in self.orders}
         self.rejected: Counter[str] = Counter()
-        self._trees: dict[int, cKDTree | None] = dict.fromkeys(self.orders)
+        self._points: dict[int, np.ndarray] = {k: np.zeros((0, model.M)) for k in self.orders}
 
     def submit(self, z1: np.ndarray, k: int) -> int:
         """Offer real solutions z1 (shape (B, M)) of order-k systems; return how many were new."""
         if len(z1) == 0:
             return 0
-        known = self._known(k, z1)
-        fresh = z1[~known]
-        if len(fresh) == 0:
-            return 0
-        _, first = np.unique(np.round(fresh, 10), axis=0, return_index=True)
-        return sum(self._add(z, k) for z in fresh[np.sort(first)])
+        _, first = np.unique(np.round(z1, 10), axis=0, return_index=True)
+        distinct = z1[np.sort(first)]
+        fresh = distinct[~self._known(k, distinct)]
+        return sum(self._add(z, k) for z in fresh)
 
     def _known(self, k: int, z1: np.ndarray) -> np.ndarray:
-        tree = self._trees.get(k)
-        if tree is None:
-            return np.zeros(len(z1), dtype=bool)
-        dist, _ = tree.query(z1, k=1, p=np.inf)
-        return dist <= self.atol * (1.0 + np.abs(z1).max(axis=1))
+        """Which rows of z1 (shape (n, M)) are a point of a stored k-cycle."""
+        stored = self._points[k]
+        known = np.zeros(len(z1), dtype=bool)
+        if len(stored) == 0:
+            return known
+        tol = self.atol * (1.0 + np.abs(z1).max(axis=1))
+        chunk = max(1, 2**20 // (len(stored) * z1.shape[1]))
+        for i in range(0, len(z1), chunk):
+            gap = np.abs(z1[i : i + chunk, None, :] - stored[None]).max(axis=2).min(axis=1)
+            known[i : i + chunk] = gap <= tol[i : i + chunk]
+        return known
 
     def _add(self, z: np.ndarray, k: int) -> bool:
         orbit = self.model.trajectory(z, k)[:-1]
@@ -72,8 +75,7 @@ class CycleRegistry:
             self.rejected["residual"] += 1
             return False
         self.cycles[j].append(cycle)
-        points = np.concatenate([c.points for c in self.cycles[j]])
-        self._trees[j] = cKDTree(points)
+        self._points[j] = np.concatenate([self._points[j], cycle.points])
         return True
 
     def count(self, k: int) -> int:

@@ -16,8 +16,8 @@ import numpy as np
 from .._validation import check_int
 from ..models import AbstractPLRNN
 from ._linear import solve_sequences
-from ._registry import CycleRegistry
 from ._regions import RegionPool
+from ._registry import CycleRegistry
 
 
 @dataclass(frozen=True)
@@ -117,5 +117,27 @@ def run_scyfi(
         if run.solves >= max_solves:
             run.message = f"stopped at max_solves = {max_solves}; raise it, or patience, to search longer"
             return run
-        sequences = np.where(ended[:, None, None], pool.draw(rng, (batch, k)), found.visited)
+        sequences = np.where(ended[:, None, None], _restarts(pool, registry, k, batch, rng), found.visited)
         age = np.where(ended, 0, age + 1)
+
+
+def _restarts(pool: RegionPool, registry: CycleRegistry, k: int, batch: int, rng) -> np.ndarray:
+    """Fresh sequences: uniform draws from the pool, half of them (once cycles of order k are
+    known) replaced by a known cycle's sequence with one bit flipped.
+
+    Cycles born together in a border collision differ in exactly one bit of one region, so the
+    one-bit neighbours of known cycles are where missing partners are most likely.
+    """
+    fresh = pool.draw(rng, (batch, k))
+    known = registry.cycles[k]
+    if not known or pool.n_bits == 0:
+        return fresh
+    picks = np.flatnonzero(rng.random(batch) < 0.5)
+    which = rng.integers(0, len(known), size=len(picks))
+    shifts = rng.integers(0, k, size=len(picks))
+    for row, cycle_index, shift in zip(picks, which, shifts, strict=True):
+        fresh[row] = np.roll(known[cycle_index].regions, shift, axis=0)
+    step = rng.integers(0, k, size=len(picks))
+    bit = rng.integers(0, pool.n_bits, size=len(picks))
+    fresh[picks, step, bit] ^= True
+    return fresh

@@ -1,0 +1,10 @@
+"""Command line: ``bifwatch cycles ...`` (more subcommands come with later capabilities)."""
+
+from ._main import main as main
+
+
+def console_main() -> None:
+    """Console-script wrapper: exit with ``main()``'s status."""
+    import sys
+
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""Entry point of the ``bifwatch`` command."""
+
+from __future__ import annotations
+
+import sys
+
+from . import _cycles
+from ._parser import Parser, UsageError, fail
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="bifwatch", description="Dynamics of recurrent networks: cycles, bifurcations.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    _cycles.add_parser(sub)
+    examples = sub.add_parser("examples", help="list the bundled example models")
+    examples.set_defaults(run=_list_examples)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status (2 for bad input, one line on stderr)."""
+    try:
+        args = build_parser().parse_args(argv)
+        return args.run(args)
+    except UsageError as err:
+        return fail(str(err))
+    except (ValueError, TypeError, OSError) as err:
+        return fail(str(err))
+    except KeyboardInterrupt:
+        return fail("interrupted")
+
+
+def _list_examples(args) -> int:
+    from ..models import list_examples, load_model
+
+    for name in list_examples():
+        model = load_model(f"example:{name}")
+        print(f"example:{name:<16} {model.kind:<16} M = {model.M}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
