@@ -29,7 +29,7 @@ def as_float_array(name: str, value: object, shape: Sequence[int | str]) -> np.n
 
 
 def to_numpy(name: str, value: object) -> np.ndarray:
-    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor, without importing torch
+    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor; torch is not imported
         value = value.detach().cpu().numpy()
     try:
         array = np.asarray(value)
@@ -47,7 +47,8 @@ def to_numpy(name: str, value: object) -> np.ndarray:
 
 
 def check_int(name: str, value: object, *, minimum: int | None = None) -> int:
-    """Return ``value`` as an int, rejecting bools, floats with a fraction and values below ``minimum``."""
+    """Return ``value`` as an int; reject bools, fractional floats and values below ``minimum``."""
+    value = unwrap_scalar(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         if isinstance(value, float) and value.is_integer():
             value = int(value)
@@ -61,6 +62,7 @@ def check_int(name: str, value: object, *, minimum: int | None = None) -> int:
 
 def check_positive_float(name: str, value: object) -> float:
     """Return ``value`` as a finite float > 0."""
+    value = unwrap_scalar(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"`{name}` must be a real number; got {value!r}")
     value = float(value)
@@ -77,3 +79,10 @@ def as_points(name: str, value: object, M: int) -> np.ndarray:
     if not np.all(np.isfinite(array)):
         raise ValueError(f"`{name}` must be finite; got NaN/Inf entries")
     return array
+
+
+def unwrap_scalar(value: object) -> object:
+    """A 0-d numpy array or numpy scalar as the Python number it holds; anything else unchanged."""
+    if isinstance(value, np.ndarray) and value.ndim == 0 or isinstance(value, np.generic):
+        return value.item()
+    return value

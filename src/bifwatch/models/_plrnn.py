@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from .._validation import as_float_array, check_int, to_numpy
+from .._validation import as_float_array, check_int, to_numpy, unwrap_scalar
 from ._base import AbstractPLRNN, leaky_gate, leaky_relu
 
 
@@ -23,6 +23,7 @@ def _check_latent(A: object, W: object, h: object) -> tuple[np.ndarray, np.ndarr
 
 
 def _check_slope(slope: object) -> float:
+    slope = unwrap_scalar(slope)
     if isinstance(slope, bool) or not isinstance(slope, (int, float)):
         raise TypeError(f"`slope` must be a real number; got {slope!r}")
     if not np.isfinite(slope):

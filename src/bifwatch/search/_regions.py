@@ -86,12 +86,11 @@ def region_pool(model: AbstractPLRNN, *, n_samples: int = 100_000, seed: int = 0
 
 def vertex_codes(N: np.ndarray, o: np.ndarray) -> np.ndarray | None:
     """All cell codes of the arrangement {z : N z + o = 0}; None when too many to enumerate."""
-    H, M = N.shape
     live = np.linalg.norm(N, axis=1) > 0
     fixed = o > 0
     if not live.any():
         return fixed[None].copy()
-    U, s, Vt = np.linalg.svd(N[live], full_matrices=False)
+    _, s, Vt = np.linalg.svd(N[live], full_matrices=False)
     r = int(np.sum(s > s[0] * 1e-12))
     reduced = N[live] @ Vt[:r].T  # coordinates in the row space: essential arrangement
     rows = np.flatnonzero(live)
@@ -104,9 +103,15 @@ def vertex_codes(N: np.ndarray, o: np.ndarray) -> np.ndarray | None:
     keep = det > 1e-10 * scale
     vertices = np.linalg.solve(lhs[keep], rhs[keep][..., None])[..., 0]
     margins = vertices @ reduced.T + o[rows]
-    tol = 1e-9 * (1.0 + np.abs(o[rows]) + np.linalg.norm(reduced, axis=1) * np.abs(vertices).max(axis=1, keepdims=True))
+    size = np.abs(vertices).max(axis=1, keepdims=True)
+    tol = 1e-9 * (1.0 + np.abs(o[rows]) + np.linalg.norm(reduced, axis=1) * size)
     active = np.abs(margins) <= tol
-    codes = [_flips(m > 0, act) for m, act in zip(margins, active, strict=True)]
+    simple = active.sum(axis=1) == r
+    codes = [_flips(m > 0, act) for m, act in zip(margins[simple], active[simple], strict=True)]
+    # a degenerate vertex is found once per r-subset of its hyperplanes: treat each once
+    _, first = np.unique(np.c_[active, margins > 0][~simple], axis=0, return_index=True)
+    for m, act in zip(margins[~simple][first], active[~simple][first], strict=True):
+        codes.append(_cone_flips(m > 0, act, reduced))
     live_codes = np.unique(np.concatenate(codes), axis=0)
     out = np.repeat(fixed[None], len(live_codes), axis=0)
     out[:, rows] = live_codes
@@ -120,6 +125,28 @@ def _flips(base: np.ndarray, active: np.ndarray) -> np.ndarray:
     out = np.repeat(base[None], len(bits), axis=0)
     out[:, idx] = bits
     return out
+
+
+def _cone_flips(base: np.ndarray, active: np.ndarray, normals: np.ndarray) -> np.ndarray:
+    """At a degenerate vertex (more than r hyperplanes through it), keep only the flips that
+    name a real cell: those with a direction u such that sign(n_i . u) matches for all active i
+    (a small linear programme per flip)."""
+    from scipy.optimize import linprog
+
+    candidates = _flips(base, active)
+    idx = np.flatnonzero(active)
+    r = normals.shape[1]
+    keep = np.zeros(len(candidates), dtype=bool)
+    for i, code in enumerate(candidates):
+        signs = np.where(code[idx], 1.0, -1.0)
+        # maximise t subject to  s_i n_i . u >= t,  |u| <= 1,  t <= 1
+        lhs = np.hstack([-(signs[:, None] * normals[idx]), np.ones((len(idx), 1))])
+        res = linprog(
+            np.r_[np.zeros(r), -1.0], A_ub=lhs, b_ub=np.zeros(len(idx)),
+            bounds=[(-1, 1)] * r + [(None, 1)], method="highs",
+        )
+        keep[i] = res.status == 0 and -res.fun > 1e-9
+    return candidates[keep]
 
 
 def _sampled_codes(model: AbstractPLRNN, n_samples: int, seed: int) -> np.ndarray:
