@@ -16,7 +16,8 @@ class Parser(argparse.ArgumentParser):
 
 
 def fail(message: str) -> int:
-    print(f"bifwatch: error: {message}", file=sys.stderr)
+    """Report ``message`` as one line on stderr (newlines folded) and return exit status 2."""
+    print(f"bifwatch: error: {' '.join(message.split())}", file=sys.stderr)
     return 2
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import zipfile
+import zlib
 from importlib import resources
 from pathlib import Path
 
@@ -99,11 +101,7 @@ def _example_path(name: str):
 
 
 def _load_npz(file, kind: str | None) -> AbstractPLRNN:
-    try:
-        with np.load(file, allow_pickle=False) as data:
-            arrays = {name: data[name] for name in data.files}
-    except (OSError, ValueError) as err:
-        raise ValueError(f"could not read {os.fspath(file)!r} as an .npz file: {err}") from err
+    arrays = _read_npz(file)
     stored = arrays.pop("kind", None)
     if kind is None and stored is not None:
         kind = str(stored)
@@ -122,6 +120,24 @@ def _load_npz(file, kind: str | None) -> AbstractPLRNN:
         if scalar in arrays:
             arrays[scalar] = arrays[scalar].item() if arrays[scalar].size == 1 else arrays[scalar]
     return KINDS[kind](**arrays)
+
+
+def _read_npz(file) -> dict[str, np.ndarray]:
+    # np.load raises EOFError (empty file) or BadZipFile/zlib.error (corrupt archive) besides
+    # OSError/ValueError, returns a bare array for a .npy, and bytes for a member that is no .npy.
+    where = f"could not read {os.fspath(file)!r} as an .npz file"
+    try:
+        data = np.load(file, allow_pickle=False)
+        if not isinstance(data, np.lib.npyio.NpzFile):
+            raise ValueError("it holds a single .npy array, not named arrays (save with np.savez)")
+        with data:
+            arrays = {name: data[name] for name in data.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as err:
+        raise ValueError(f"{where}: {str(err) or type(err).__name__}") from err
+    for name, value in arrays.items():
+        if not isinstance(value, np.ndarray):
+            raise ValueError(f"{where}: member {name!r} is not a .npy array")
+    return arrays
 
 
 def _infer_kind(names: set[str], file) -> str:

@@ -6,9 +6,11 @@ torch is imported inside the functions only, so the ``.npz`` path never loads it
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 
 import numpy as np
 
+from .._validation import to_numpy
 from ._relu_rnn import ReLURNN
 
 
@@ -59,7 +61,9 @@ def from_torch_rnn(module, input=None) -> ReLURNN:
 
 def from_rnn_state_dict(state: dict, input=None) -> ReLURNN:
     """Like :func:`from_torch_rnn`, from a one-layer ``nn.RNN`` state dict (ReLU assumed)."""
-    weights = {k: _numpy(v) for k, v in state.items() if k.endswith("_l0")}
+    if not isinstance(state, Mapping):
+        raise TypeError(f"`state` must be a state dict (a mapping); got {type(state).__name__}")
+    weights = {k: _numpy(k, v) for k, v in state.items() if k.endswith("_l0")}
     if "weight_hh_l0" not in weights or "weight_ih_l0" not in weights:
         raise ValueError(
             "state dict must hold 'weight_ih_l0' and 'weight_hh_l0' of a one-layer nn.RNN; "
@@ -69,9 +73,11 @@ def from_rnn_state_dict(state: dict, input=None) -> ReLURNN:
     if extra:
         raise ValueError(f"state dict must be of a one-layer unidirectional nn.RNN; got keys {extra}")
     W_ih, W_hh = weights["weight_ih_l0"], weights["weight_hh_l0"]
-    x = np.zeros(W_ih.shape[1]) if input is None else _numpy(input).reshape(-1)
-    if x.shape != (W_ih.shape[1],):
+    _check_rnn_shapes(W_ih, W_hh)
+    x = np.zeros(W_ih.shape[1]) if input is None else _numpy("input", input)
+    if x.size != W_ih.shape[1]:
         raise ValueError(f"`input` must have shape (input_size,) = ({W_ih.shape[1]},); got {x.shape}")
+    x = x.reshape(-1)
     b = W_ih @ x
     for key in ("bias_ih_l0", "bias_hh_l0"):
         if key in weights:
@@ -90,7 +96,7 @@ def load_torch_rnn(path: str | os.PathLike) -> ReLURNN:
     try:
         blob = torch.load(os.fspath(path), map_location="cpu", weights_only=True)
     except Exception as err:  # torch raises many types for unreadable files
-        raise ValueError(f"could not read {os.fspath(path)!r} as a PyTorch file: {err}") from err
+        raise ValueError(f"could not read {os.fspath(path)!r} as a PyTorch file: {_brief(err)}") from err
     if not isinstance(blob, dict):
         raise ValueError(f"{os.fspath(path)!r} must hold a dict (a state dict); got {type(blob).__name__}")
     blob = dict(blob)
@@ -99,10 +105,41 @@ def load_torch_rnn(path: str | os.PathLike) -> ReLURNN:
         raise ValueError(f"{os.fspath(path)!r}: only ReLU RNNs are piecewise linear; got {nonlinearity!r}")
     x = blob.pop("input", None)
     state = blob.pop("state_dict", blob)
+    if not isinstance(state, Mapping):
+        raise ValueError(f"{os.fspath(path)!r}: 'state_dict' must be a dict; got {type(state).__name__}")
     return from_rnn_state_dict(state, x)
 
 
-def _numpy(value) -> np.ndarray:
-    if hasattr(value, "detach"):
-        value = value.detach().cpu().double().numpy()
-    return np.asarray(value, dtype=np.float64)
+def _check_rnn_shapes(W_ih: np.ndarray, W_hh: np.ndarray) -> None:
+    # A GRU or LSTM state dict has the same key names, with 3 or 4 stacked gates (3H or 4H rows).
+    if W_hh.ndim != 2 or W_ih.ndim != 2 or W_hh.shape[0] != W_ih.shape[0]:
+        raise ValueError(
+            "'weight_ih_l0' must have shape (hidden, input_size) and 'weight_hh_l0' (hidden, hidden); "
+            f"got {W_ih.shape} and {W_hh.shape}"
+        )
+    H = W_hh.shape[1]
+    if W_hh.shape[0] != H:
+        gates = {3 * H: " (3 stacked gates: a GRU?)", 4 * H: " (4 stacked gates: an LSTM?)"}
+        raise ValueError(
+            f"'weight_hh_l0' must be square (hidden, hidden) as in nn.RNN; got {W_hh.shape}"
+            + gates.get(W_hh.shape[0], "")
+        )
+
+
+def _brief(err: Exception) -> str:
+    """One line out of a (long, multi-line) torch.load error, with a hint where one helps."""
+    text = str(err)
+    if "WeightsUnpickler error:" in text:  # torch's own reason follows this marker
+        text = text.split("WeightsUnpickler error:", 1)[1]
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    brief = f"{type(err).__name__}: {lines[0].split('. ')[0]}" if lines else type(err).__name__
+    if "Unsupported global" in text:
+        brief += " (only tensors and plain containers are read: save rnn.state_dict(), not the module)"
+    return brief
+
+
+def _numpy(name: str, value) -> np.ndarray:
+    if hasattr(value, "detach"):  # a tensor: to float64 (numpy has no bfloat16), keeping complex
+        value = value.detach().cpu()
+        value = value if value.is_complex() else value.double()
+    return to_numpy(name, value)

@@ -122,21 +122,24 @@ def run_scyfi(
 
 
 def _restarts(pool: RegionPool, registry: CycleRegistry, k: int, batch: int, rng) -> np.ndarray:
-    """Fresh sequences: uniform draws from the pool, half of them (once cycles of order k are
-    known) replaced by a known cycle's sequence with one bit flipped.
+    """Fresh sequences: uniform draws from the pool, half of them (once any cycle is known)
+    replaced by a known cycle's region sequence, tiled to length k, with one bit flipped.
 
-    Cycles born together in a border collision differ in exactly one bit of one region, so the
-    one-bit neighbours of known cycles are where missing partners are most likely.
+    Cycles born together in a border collision differ in one bit of one region, and a k-cycle
+    born from a j-cycle (a flip, or a border collision of a j-cycle with j | k) runs through the
+    j-cycle's regions but for one bit: the one-bit neighbours of known cycles of every order are
+    where missing cycles are most likely.
     """
     fresh = pool.draw(rng, (batch, k))
-    known = registry.cycles[k]
+    known = [c.regions for cycles in registry.cycles.values() for c in cycles]
     if not known or pool.n_bits == 0:
         return fresh
     picks = np.flatnonzero(rng.random(batch) < 0.5)
     which = rng.integers(0, len(known), size=len(picks))
     shifts = rng.integers(0, k, size=len(picks))
-    for row, cycle_index, shift in zip(picks, which, shifts, strict=True):
-        fresh[row] = np.roll(known[cycle_index].regions, shift, axis=0)
+    for row, index, shift in zip(picks, which, shifts, strict=True):
+        regions = known[index]
+        fresh[row] = regions[(shift + np.arange(k)) % len(regions)]
     step = rng.integers(0, k, size=len(picks))
     bit = rng.integers(0, pool.n_bits, size=len(picks))
     fresh[picks, step, bit] ^= True
