@@ -32,7 +32,9 @@ def _random_models(rng):
             h1=rng.normal(size=M), h2=rng.normal(size=L),
         ),
         "alrnn": bw.ALRNN(A=rng.uniform(-1, 1, M), W=rng.normal(size=(M, M)), h=rng.normal(size=M), P=2),
-        "alrnn-linear": bw.ALRNN(A=rng.uniform(-1, 1, M), W=rng.normal(size=(M, M)), h=rng.normal(size=M), P=0),
+        "alrnn-linear": bw.ALRNN(
+            A=rng.uniform(-1, 1, M), W=rng.normal(size=(M, M)), h=rng.normal(size=M), P=0
+        ),
         "relu-rnn": bw.ReLURNN(W=rng.normal(size=(M, M)), b=rng.normal(size=M)),
     }
 

@@ -83,6 +83,6 @@ def as_points(name: str, value: object, M: int) -> np.ndarray:
 
 def unwrap_scalar(value: object) -> object:
     """A 0-d numpy array or numpy scalar as the Python number it holds; anything else unchanged."""
-    if isinstance(value, np.ndarray) and value.ndim == 0 or isinstance(value, np.generic):
+    if (isinstance(value, np.ndarray) and value.ndim == 0) or isinstance(value, np.generic):
         return value.item()
     return value

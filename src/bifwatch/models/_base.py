@@ -76,7 +76,7 @@ class AbstractPLRNN(abc.ABC):
         """
         steps = check_int("steps", steps, minimum=0)
         z = as_points("z0", z0, self.M)
-        out = np.empty(z.shape[:-1] + (steps + 1, self.M))
+        out = np.empty((*z.shape[:-1], steps + 1, self.M))
         out[..., 0, :] = z
         for t in range(steps):
             z = self.step(z)

@@ -44,7 +44,7 @@ def check_model(model: AbstractPLRNN, *, n_points: int = 256, seed: int = 0) -> 
     J1, c1 = model.affine_map(codes[0])
     _expect(np.allclose(J1, J[0]) and np.allclose(c1, c[0]), "affine_map of one code != batched")
     Jb, cb = model.affine_map(codes[:6].reshape(2, 3, n))
-    _expect(Jb.shape == (2, 3, M, M) and cb.shape == (2, 3, M), "affine_map must broadcast over (..., n_bits)")
+    _expect(Jb.shape == (2, 3, M, M) and cb.shape == (2, 3, M), "affine_map must broadcast (..., n_bits)")
     rebuilt = type(model)(**model.parameters())
     _expect(np.array_equal(rebuilt.step(z), nxt), "type(model)(**model.parameters()) is a different map")
 

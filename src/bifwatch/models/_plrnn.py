@@ -106,7 +106,7 @@ class PLRNN(AbstractPLRNN):
     def affine_map(self, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         gate = leaky_gate(np.asarray(d), self.slope)
         J = _A_matrix(self.A) + self.W * gate[..., None, :]
-        return J, np.broadcast_to(self.h, gate.shape[:-1] + (self.M,))
+        return J, np.broadcast_to(self.h, (*gate.shape[:-1], self.M))
 
     def parameters(self) -> dict[str, np.ndarray]:
         out = {"A": self.A, "W": self.W, "h": self.h}
@@ -179,7 +179,7 @@ class ALRNN(AbstractPLRNN):
         d = np.asarray(d, dtype=np.float64)
         gate = np.concatenate([np.broadcast_to(self._linear, d.shape[:-1] + self._linear.shape), d], -1)
         J = _A_matrix(self.A) + self.W * gate[..., None, :]
-        return J, np.broadcast_to(self.h, d.shape[:-1] + (self.M,))
+        return J, np.broadcast_to(self.h, (*d.shape[:-1], self.M))
 
     def parameters(self) -> dict[str, np.ndarray]:
         return {"A": self.A, "W": self.W, "h": self.h, "P": np.array(self.P)}

@@ -30,7 +30,7 @@ def plot_cycles(result, ax=None, *, trajectories: int = 0, seed: int = 0):
 
     if ax is None:
         _, ax = plt.subplots(figsize=(5.5, 4.5))
-    points = np.concatenate([c.points for c in result.cycles]) if result.cycles else np.zeros((0, result.model.M))
+    points = np.concatenate([c.points for c in result.cycles] or [np.zeros((0, result.model.M))])
     project, labels = _projection(points, result.model.M)
     if trajectories:
         _draw_trajectories(ax, result, project, trajectories, seed, points)
