@@ -43,14 +43,6 @@ def all_codes(n_bits: int) -> list[np.ndarray]:
     return [np.array(bits, dtype=bool) for bits in itertools.product([False, True], repeat=n_bits)]
 
 
-def orbit(model, z: np.ndarray, steps: int) -> np.ndarray:
-    """z, F(z), ..., F^(steps-1)(z) with the model's true map: shape (steps, M)."""
-    points = [np.asarray(z, dtype=np.float64)]
-    for _ in range(steps - 1):
-        points.append(model.step(points[-1]))
-    return np.array(points)
-
-
 def visits(model, z1: np.ndarray, regions: list[np.ndarray]) -> np.ndarray | None:
     """The orbit z_1..z_k from z1 if the true map visits exactly ``regions`` (exact boolean
     comparison), else None. Stops at the first mismatch."""

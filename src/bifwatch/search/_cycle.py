@@ -29,6 +29,10 @@ class Cycle:
         max_j |F(z_j) - z_{j+1}|_inf with the true map (indices mod k).
     condition : float
         Condition number of I - J(d_k)...J(d_1), the matrix of the cycle's linear system.
+    amplification : float
+        1 + sum_j |J(d_k)...J(d_{j+1})|_inf: how much the map amplifies a rounding error made
+        along the cycle; the residual is at round-off level when it is below about
+        eps * amplification * |z|.
 
     Notes
     -----
@@ -43,6 +47,7 @@ class Cycle:
     multipliers: np.ndarray
     residual: float
     condition: float
+    amplification: float = 1.0
 
     @property
     def order(self) -> int:
@@ -126,6 +131,10 @@ def cycle_from_point(model: AbstractPLRNN, z1: np.ndarray, k: int) -> Cycle:
     P = np.eye(model.M)
     for Jj in J:
         P = Jj @ P
+    tail, amplification = np.eye(model.M), 1.0
+    for Jj in J[::-1]:  # tail = J_k ... J_{j+1}
+        amplification += np.abs(tail).sum(axis=1).max()
+        tail = tail @ Jj
     step_errors = np.abs(np.vstack([points[1:], closing]) - model.step(points))
     start = _lexicographic_start(points)
     return Cycle(
@@ -134,6 +143,7 @@ def cycle_from_point(model: AbstractPLRNN, z1: np.ndarray, k: int) -> Cycle:
         multipliers=np.linalg.eigvals(P).astype(np.complex128),
         residual=float(max(step_errors.max(), np.abs(closing - points[0]).max())),
         condition=float(np.linalg.cond(np.eye(model.M) - P)),
+        amplification=float(amplification),
     )
 
 

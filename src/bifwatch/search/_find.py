@@ -78,7 +78,7 @@ def find_cycles(
     under order j (when j is searched), never under k.
 
     Performance notes: the exhaustive search solves about N^k / k systems (N regions, 2^M for
-    a PLRNN); the heuristic about ``SOLVES_PER_CHAIN`` (100 + 20 M k) when nothing is found,
+    a PLRNN); the heuristic about ``SOLVES_PER_CHAIN`` (100 + 20 k log2 N) when nothing is found,
     and longer when there is much to find. Each solve costs O(k M^3).
 
     References
@@ -151,7 +151,7 @@ def _choose(model, k, finder, pool) -> str:
         return "exhaustive"
     if isinstance(finder, SCYFI) or not pool.exact:
         return "heuristic"
-    patience = SCYFI().budget(model.M, k)[0]
+    patience = SCYFI().budget(model.M, k, pool.size)[0]
     cheaper = necklace_count(pool.size, k) <= SOLVES_PER_CHAIN * patience
     return "exhaustive" if cheaper else "heuristic"
 

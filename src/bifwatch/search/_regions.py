@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -53,6 +54,38 @@ class RegionPool:
         if self.codes is None:
             return rng.random((*shape, self.n_bits)) < 0.5
         return self.codes[rng.integers(0, len(self.codes), size=shape)]
+
+    def neighbours(self, codes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """For each code (shape (B, n_bits)), a random adjacent region: one bit flipped.
+
+        Crossing one switching hyperplane flips one bit, so with an explicit pool the flip is
+        drawn among the pool's codes at Hamming distance 1 (real cells only); codes not in
+        the pool, or without a neighbour there, get a uniformly random bit flipped.
+        """
+        out = codes.copy()
+        rows = np.arange(len(codes))
+        bits = rng.integers(0, self.n_bits, size=len(codes))
+        adjacency = self._adjacency
+        if adjacency is not None:
+            index, neighbours = adjacency
+            for row, code in enumerate(codes):
+                i = index.get(code.tobytes())
+                if i is not None and len(neighbours[i]):
+                    bits[row] = neighbours[i][rng.integers(0, len(neighbours[i]))]
+        out[rows, bits] ^= True
+        return out
+
+    @cached_property
+    def _adjacency(self):
+        """(code -> pool index, per index the bits whose flip stays in the pool), small pools only."""
+        if self.codes is None or len(self.codes) > 4096:
+            return None
+        index = {code.tobytes(): i for i, code in enumerate(self.codes)}
+        flips = []
+        for code in self.codes:
+            flipped = np.repeat(code[None], self.n_bits, axis=0) ^ np.eye(self.n_bits, dtype=bool)
+            flips.append(np.array([b for b, f in enumerate(flipped) if f.tobytes() in index], dtype=int))
+        return index, flips
 
     def decode(self, index: np.ndarray) -> np.ndarray:
         """Codes of pool indices (for the ``None`` pool, the bits of the index, LSB = unit 1)."""

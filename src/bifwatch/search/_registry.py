@@ -17,7 +17,9 @@ class CycleRegistry:
 
     1. its least period j (checked on the true orbit) is an order being searched; a candidate
        of least period j < k is filed as a j-cycle, never as a k-cycle;
-    2. cond(I - P) <= ``cond_max`` and the residual of F^j(z) = z is small;
+    2. cond(I - P) <= ``cond_max`` and the residual of F^j(z) = z is at round-off level:
+       below 1e3 eps |z| (cond + amplification), the errors the solve and the k steps of
+       the true map can make;
     3. no point of an already stored j-cycle lies within ``atol * (1 + |z|)`` of z1 (all
        phases of a cycle are one cycle).
 
@@ -71,7 +73,8 @@ class CycleRegistry:
         if not cycle.condition <= self.cond_max:
             self.rejected["ill-conditioned"] += 1
             return False
-        if not cycle.residual <= 1e3 * np.finfo(float).eps * cycle.condition * scale:
+        round_off = np.finfo(float).eps * scale * (cycle.condition + cycle.amplification)
+        if not cycle.residual <= 1e3 * round_off:
             self.rejected["residual"] += 1
             return False
         self.cycles[j].append(cycle)

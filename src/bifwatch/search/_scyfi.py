@@ -28,7 +28,8 @@ class SCYFI:
     ----------
     patience : int, optional
         Stop an order after this many chains in a row ended without a new cycle.
-        Default ``default_patience(M, k)`` = 100 + 20 M k.
+        Default ``default_patience(k, N)`` = 100 + 20 k log2(N) for N regions
+        (100 + 20 M k for a PLRNN, whose N is 2^M).
     max_inner : int, optional
         A chain restarts after this many steps without reaching a real cycle.
         Default ``default_max_inner(M, k)`` = 20 + 2 k + M.
@@ -42,8 +43,8 @@ class SCYFI:
     Why these defaults. A chain is a random restart that ends in one cycle; a cycle reached by
     a fraction p of restarts is missed after ``patience`` fruitless restarts with probability
     (1 - p)^patience. The reference budgets depend on k only and miss cycles for M = 10
-    (see docs/search.md); patience grows with M k so that the number of region sequences,
-    2^(M k), meets a proportionally longer search. Chains converge in a few steps (the paper's
+    (see docs/search.md); patience grows with k log2(N), the logarithm of the number of
+    region sequences N^k. Chains converge in a few steps (the paper's
     Fig. S9: tens of steps for M = 10), so ``max_inner`` only ends chains caught in a loop of
     virtual sequences.
     """
@@ -59,9 +60,9 @@ class SCYFI:
             if value is not None:
                 object.__setattr__(self, name, check_int(name, value, minimum=1))
 
-    def budget(self, M: int, k: int) -> tuple[int, int, int, int]:
-        """(patience, max_inner, max_solves, batch) for dimension M and order k."""
-        patience = self.patience or default_patience(M, k)
+    def budget(self, M: int, k: int, n_regions: int) -> tuple[int, int, int, int]:
+        """(patience, max_inner, max_solves, batch) for dimension M, order k and N regions."""
+        patience = self.patience or default_patience(k, n_regions)
         max_inner = self.max_inner or default_max_inner(M, k)
         max_solves = self.max_solves or 10**7
         fit = max(16, 2**22 // (k * M * M + k * M + 1))
@@ -69,9 +70,9 @@ class SCYFI:
         return patience, max_inner, max_solves, batch
 
 
-def default_patience(M: int, k: int) -> int:
-    """Fruitless chains in a row before an order stops: 100 + 20 M k."""
-    return 100 + 20 * M * k
+def default_patience(k: int, n_regions: int) -> int:
+    """Fruitless chains in a row before an order stops: 100 + 20 k log2(N)."""
+    return 100 + int(round(20 * k * np.log2(max(n_regions, 2))))
 
 
 def default_max_inner(M: int, k: int) -> int:
@@ -96,7 +97,7 @@ def run_scyfi(
     progress=None,
 ) -> HeuristicRun:
     """Search order k until ``patience`` chains in a row find nothing new (or ``max_solves``)."""
-    patience, max_inner, max_solves, batch = config.budget(model.M, k)
+    patience, max_inner, max_solves, batch = config.budget(model.M, k, pool.size)
     run = HeuristicRun()
     sequences = pool.draw(rng, (batch, k))
     age = np.zeros(batch, dtype=np.int64)
@@ -123,7 +124,8 @@ def run_scyfi(
 
 def _restarts(pool: RegionPool, registry: CycleRegistry, k: int, batch: int, rng) -> np.ndarray:
     """Fresh sequences: uniform draws from the pool, half of them (once any cycle is known)
-    replaced by a known cycle's region sequence, tiled to length k, with one bit flipped.
+    replaced by a known cycle's region sequence, tiled to length k, with one region replaced by
+    an adjacent one (one bit flipped).
 
     Cycles born together in a border collision differ in one bit of one region, and a k-cycle
     born from a j-cycle (a flip, or a border collision of a j-cycle with j | k) runs through the
@@ -141,6 +143,5 @@ def _restarts(pool: RegionPool, registry: CycleRegistry, k: int, batch: int, rng
         regions = known[index]
         fresh[row] = regions[(shift + np.arange(k)) % len(regions)]
     step = rng.integers(0, k, size=len(picks))
-    bit = rng.integers(0, pool.n_bits, size=len(picks))
-    fresh[picks, step, bit] ^= True
+    fresh[picks, step] = pool.neighbours(fresh[picks, step], rng)
     return fresh
