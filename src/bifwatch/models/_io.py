@@ -80,11 +80,24 @@ def load_model(path: str | os.PathLike, *, kind: str | None = None) -> AbstractP
     )
 
 
-def save_model(model: AbstractPLRNN, path: str | os.PathLike) -> None:
-    """Save ``model`` as an ``.npz`` that :func:`load_model` reads back (with its ``kind``)."""
+def save_model(model: AbstractPLRNN, path: str | os.PathLike) -> Path:
+    """Save ``model`` as an ``.npz`` that :func:`load_model` reads back (with its ``kind``).
+
+    Raises
+    ------
+    TypeError
+        ``model`` is not a bifwatch model.
+    ValueError
+        ``path`` does not end in ``.npz`` (numpy would silently append it).
+    """
     if not isinstance(model, AbstractPLRNN):
         raise TypeError(f"`model` must be a bifwatch model; got {type(model).__name__}")
-    np.savez(path, kind=np.array(model.kind), **model.parameters())
+    path = Path(path)
+    if path.suffix != ".npz":
+        raise ValueError(f"`path` must end in .npz; got {os.fspath(path)!r}")
+    with open(path, "wb") as handle:
+        np.savez(handle, kind=np.array(model.kind), **model.parameters())
+    return path
 
 
 def list_examples() -> list[str]:
