@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 import bifwatch
-from bifwatch import SCYFI, PLRNN, find_cycles
+from bifwatch import PLRNN, SCYFI, find_cycles
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "src" / "bifwatch" / "data"
@@ -56,6 +56,8 @@ BANDS = ((20, 29), (30, 39), (40, 50), (55, 65), (70, 80))
 #: Quality filters: spectral radius of the monodromy matrix, and distance to z_i = 0.
 MAX_RHO = 0.5
 MIN_MARGIN = 0.02
+#: Distinct points of a detected cycle are at least this far apart (relative).
+MIN_POINT_GAP = 1e-6
 BATCH = 2000
 MAX_BATCHES = 40
 
@@ -74,9 +76,7 @@ def draw(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray, np.n
 
 def _step(A, W, h, z):
     r = np.maximum(z, 0.0)
-    return (
-        np.einsum("nij,nj->ni", A, z) + np.einsum("nij,nj->ni", W, r) + h
-    )
+    return np.einsum("nij,nj->ni", A, z) + np.einsum("nij,nj->ni", W, r) + h
 
 
 def batch_periods(A, W, h) -> tuple[np.ndarray, np.ndarray]:
@@ -98,6 +98,14 @@ def batch_periods(A, W, h) -> tuple[np.ndarray, np.ndarray]:
         gap = np.abs(tail[p:] - tail[:-p]).max(axis=(0, 2))
         hit = finite & (period == 0) & (gap <= PERIOD_TOL * scale)
         period[hit] = p
+    # A slowly converging focus (rotating by about 2 pi / p per step) can pass the test at p
+    # before it passes at 1: a true p-cycle has p distinct points.
+    for i in np.flatnonzero(period > 1):
+        points = tail[-period[i] :, i]
+        gaps = np.abs(points[:, None] - points[None]).max(axis=2)
+        np.fill_diagonal(gaps, np.inf)
+        if gaps.min() <= MIN_POINT_GAP * scale[i]:
+            period[i] = 0
     return period, tail
 
 
@@ -131,10 +139,21 @@ def touches(cycle_points: np.ndarray, orbit: np.ndarray, atol: float = 1e-6) -> 
     return bool(gap.min() <= scale)
 
 
+def default_patience(model: PLRNN, k: int) -> int:
+    """The patience a default ``find_cycles`` uses at order k."""
+    return SCYFI().budget(model.M, k, bifwatch.region_pool(model).size)[0]
+
+
 def describe(result) -> list[dict]:
     return [
-        {"order": c.order, "stable": c.stable, "classification": c.classification,
-         "rho": c.spectral_radius, "residual": c.residual, "condition": c.condition}
+        {
+            "order": c.order,
+            "stable": c.stable,
+            "classification": c.classification,
+            "rho": c.spectral_radius,
+            "residual": c.residual,
+            "condition": c.condition,
+        }
         for c in result.cycles
     ]
 
@@ -147,17 +166,24 @@ def confirm(model: PLRNN, k: int, orbit: np.ndarray, log) -> dict | None:
     stats = result.stats[0]
     matches = [c for c in result.cycles if coincide(c.points, orbit)]
     info = {
-        "order": k, "find_seconds": round(seconds, 3), "n_cycles": len(result.cycles),
-        "n_stable": sum(c.stable for c in result.cycles), "cycles": describe(result),
-        "solves": stats.solves, "chains": stats.chains, "method": stats.method,
+        "order": k,
+        "find_seconds": round(seconds, 3),
+        "n_cycles": len(result.cycles),
+        "n_stable": sum(c.stable for c in result.cycles),
+        "cycles": describe(result),
+        "solves": stats.solves,
+        "chains": stats.chains,
+        "method": stats.method,
         "rejected": dict(stats.rejected),
     }
     if len(matches) != 1 or not matches[0].stable:
-        log(f"  MISS: default find_cycles(orders=[{k}], seed=0) did not find the simulated stable "
-            f"{k}-cycle; found {info['cycles']} in {seconds:.2f}s ({stats.solves} solves)")
+        log(
+            f"  MISS: default find_cycles(orders=[{k}], seed=0) did not find the simulated stable "
+            f"{k}-cycle; found {info['cycles']} in {seconds:.2f}s ({stats.solves} solves)"
+        )
         log(f"  model: A={model.A.tolist()} W={model.W.tolist()} h={model.h.tolist()}")
         for factor in (3, 10, 30):
-            patience = factor * SCYFI().budget(model.M, k)[0]
+            patience = factor * default_patience(model, k)
             bigger = find_cycles(model, orders=[k], seed=0, finder=SCYFI(patience=patience))
             hit = any(coincide(c.points, orbit) for c in bigger.cycles)
             log(f"  patience {patience}: {len(bigger.cycles)} cycles, attractor found: {hit}")
@@ -174,7 +200,7 @@ def confirm(model: PLRNN, k: int, orbit: np.ndarray, log) -> dict | None:
 
     # The count does not depend on the budget or the seed.
     for seed in (1, 2):
-        patience = 10 * SCYFI().budget(model.M, k)[0]
+        patience = 10 * default_patience(model, k)
         bigger = find_cycles(model, orders=[k], seed=seed, finder=SCYFI(patience=patience))
         same = len(bigger.cycles) == len(result.cycles) and all(
             any(bifwatch.same_cycle(a, b) for b in bigger.cycles) for a in result.cycles
@@ -223,22 +249,89 @@ def search(seed: int, log) -> list[tuple[PLRNN, dict]]:
                 for s in starts
             )
             info.update(batch=b, index=int(i), A=model.A.tolist(), W=model.W.tolist(), h=model.h.tolist())
-            log(f"  kept: {info['n_cycles']} cycles ({info['n_stable']} stable) at order {k}, "
-                f"find_cycles {info['find_seconds']}s, lower orders {info['lower_cycles']}")
+            log(
+                f"  kept: {info['n_cycles']} cycles ({info['n_stable']} stable) at order {k}, "
+                f"find_cycles {info['find_seconds']}s, lower orders {info['lower_cycles']}"
+            )
             kept[band] = (model, info)
     return [kept[b] for b in BANDS if b in kept]
+
+
+def audit(seed: int, n: int, log) -> dict:
+    """Default ``find_cycles`` on the first ``n`` simulated cycles of least period 20..80 (no
+    quality filter): how often does it miss the stable cycle, and what budget finds it?"""
+    rows = []
+    for b in range(MAX_BATCHES):
+        rng = np.random.default_rng([seed, b])
+        A, W, h = draw(rng, BATCH)
+        period, _ = batch_periods(A, W, h)
+        for i in np.flatnonzero((period >= 20) & (period <= 80)):
+            if len(rows) == n:
+                break
+            k = int(period[i])
+            model = PLRNN(A=A[i], W=W[i], h=h[i])
+            orbit = attractor(model, k=k)
+            started = time.perf_counter()
+            result = find_cycles(model, orders=[k], seed=0)
+            seconds = time.perf_counter() - started
+            hit = [c for c in result.cycles if coincide(c.points, orbit, 1e-6)]
+            row = {
+                "batch": b,
+                "index": int(i),
+                "order": k,
+                "found": len(hit) == 1 and hit[0].stable,
+                "n_cycles": len(result.cycles),
+                "seconds": round(seconds, 3),
+                "rho": float(np.abs(np.linalg.eigvals(monodromy(model, orbit))).max()),
+                "margin": float(np.abs(orbit).min()),
+            }
+            if not row["found"]:
+                log(
+                    f"  MISS batch {b} model {i} order {k}: rho {row['rho']:.3g}, "
+                    f"margin {row['margin']:.3g}, found {describe(result)}"
+                )
+                log(f"  model: A={model.A.tolist()} W={model.W.tolist()} h={model.h.tolist()}")
+                for factor in (3, 10, 30):
+                    patience = factor * default_patience(model, k)
+                    bigger = find_cycles(model, orders=[k], seed=0, finder=SCYFI(patience=patience))
+                    found = any(coincide(c.points, orbit, 1e-6) for c in bigger.cycles)
+                    log(f"  patience {patience}: {len(bigger.cycles)} cycles, attractor found: {found}")
+                    row[f"patience_{patience}"] = found
+                    if found:
+                        break
+            rows.append(row)
+        if len(rows) == n:
+            break
+    misses = sum(not r["found"] for r in rows)
+    log(f"audit: default find_cycles missed {misses} of {len(rows)} simulated stable cycles (orders 20..80)")
+    return {"n": len(rows), "misses": misses, "rows": rows}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--write", action="store_true", help="write src/bifwatch/data/cycleNN.npz")
+    parser.add_argument(
+        "--audit",
+        type=int,
+        default=0,
+        metavar="N",
+        help="only check default find_cycles on the first N cycles of order 20..80",
+    )
     args = parser.parse_args()
+    if args.audit:
+        summary = audit(args.seed, args.audit, print)
+        path = RESULTS.with_name("long_cycle_audit.json")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(summary, indent=1))
+        return
     fixtures = search(args.seed, print)
     for model, info in fixtures:
         k = info["order"]
-        print(f"order {k}: {info['n_cycles']} cycles, stable rho {info['stable_rho']:.3g}, "
-              f"find_cycles {info['find_seconds']}s, basin {info['basin']}/8")
+        print(
+            f"order {k}: {info['n_cycles']} cycles, stable rho {info['stable_rho']:.3g}, "
+            f"find_cycles {info['find_seconds']}s, basin {info['basin']}/8"
+        )
         if args.write:
             bifwatch.save_model(model, DATA / f"cycle{k}.npz")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

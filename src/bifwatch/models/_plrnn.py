@@ -105,7 +105,8 @@ class PLRNN(AbstractPLRNN):
 
     def affine_map(self, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         gate = leaky_gate(np.asarray(d), self.slope)
-        J = _A_matrix(self.A) + self.W * gate[..., None, :]
+        J = np.multiply(self.W, gate[..., None, :])
+        J += _A_matrix(self.A)
         return J, np.broadcast_to(self.h, (*gate.shape[:-1], self.M))
 
     def parameters(self) -> dict[str, np.ndarray]:

@@ -72,7 +72,7 @@ class SCYFI:
 
 def default_patience(k: int, n_regions: int) -> int:
     """Fruitless chains in a row before an order stops: 100 + 20 k log2(N)."""
-    return 100 + int(round(20 * k * np.log2(max(n_regions, 2))))
+    return 100 + round(20 * k * np.log2(max(n_regions, 2)))
 
 
 def default_max_inner(M: int, k: int) -> int:
@@ -101,13 +101,15 @@ def run_scyfi(
     run = HeuristicRun()
     sequences = pool.draw(rng, (batch, k))
     age = np.zeros(batch, dtype=np.int64)
+    history = _LoopDetector(batch, k * pool.n_bits, rng)
     fruitless = 0
     while True:
         found = solve_sequences(model, sequences)
         run.solves += batch
         registry.rejected["singular"] += int(np.count_nonzero(~found.solved))
         new = registry.submit(found.z1[found.real], k)
-        ended = found.real | ~found.solved | (age + 1 >= max_inner)
+        looping = history.revisits(sequences, found.visited)
+        ended = found.real | ~found.solved | looping | (age + 1 >= max_inner)
         run.chains += int(np.count_nonzero(ended))
         fruitless = 0 if new else fruitless + int(np.count_nonzero(ended))
         if progress is not None:
@@ -120,6 +122,34 @@ def run_scyfi(
             return run
         sequences = np.where(ended[:, None, None], _restarts(pool, registry, k, batch, rng), found.visited)
         age = np.where(ended, 0, age + 1)
+        history.reset(ended)
+
+
+class _LoopDetector:
+    """Remembers each chain's last ``depth`` sequences (as 64-bit hashes) to end chains caught
+    in a loop of virtual sequences: a chain that returns to a sequence it already solved can
+    only go round the same loop again."""
+
+    def __init__(self, batch: int, n: int, rng: np.random.Generator, depth: int = 16) -> None:
+        self.weights = rng.integers(1, 2**62, size=n, dtype=np.int64)
+        self.keys = np.zeros((batch, depth), dtype=np.int64)
+        self.filled = np.zeros(batch, dtype=np.int64)
+        self.depth = depth
+
+    def _hash(self, sequences: np.ndarray) -> np.ndarray:
+        flat = sequences.reshape(len(sequences), -1)
+        return (flat * self.weights).sum(axis=1) + flat.shape[1]  # wraps modulo 2^64 by design
+
+    def revisits(self, current: np.ndarray, visited: np.ndarray) -> np.ndarray:
+        """Record ``current``; True where ``visited`` (the next sequence) was seen before."""
+        slot = self.filled % self.depth
+        self.keys[np.arange(len(slot)), slot] = self._hash(current)
+        self.filled += 1
+        seen = np.arange(self.depth)[None, :] < np.minimum(self.filled, self.depth)[:, None]
+        return ((self.keys == self._hash(visited)[:, None]) & seen).any(axis=1)
+
+    def reset(self, ended: np.ndarray) -> None:
+        self.filled[ended] = 0
 
 
 def _restarts(pool: RegionPool, registry: CycleRegistry, k: int, batch: int, rng) -> np.ndarray:
