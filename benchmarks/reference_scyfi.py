@@ -132,13 +132,15 @@ class ReferenceSCYFI:
             seconds = time.perf_counter() - started
             for cycle in cycles:
                 lower.update(tuple(p) for p in np.round(cycle, 2).tolist())
-            out.append({
-                "order": k,
-                "cycles": [c.tolist() for c in cycles],
-                "multipliers": [[[float(v.real), float(v.imag)] for v in e] for e in eigvals],
-                "solves": solves,
-                "seconds": seconds,
-            })
+            out.append(
+                {
+                    "order": k,
+                    "cycles": [c.tolist() for c in cycles],
+                    "multipliers": [[[float(v.real), float(v.imag)] for v in e] for e in eigvals],
+                    "solves": solves,
+                    "seconds": seconds,
+                }
+            )
         return out
 
 
@@ -156,12 +158,23 @@ def main(argv: list[str] | None = None) -> int:
     orders = search.find_cycles(args.max_order)
     total = time.perf_counter() - started
     for entry in orders:
-        print(f"order {entry['order']:3d}: {len(entry['cycles']):3d} cycles "
-              f"{entry['solves']:9d} solves {entry['seconds']:8.3f} s")
+        print(
+            f"order {entry['order']:3d}: {len(entry['cycles']):3d} cycles "
+            f"{entry['solves']:9d} solves {entry['seconds']:8.3f} s"
+        )
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
-            json.dump({"model": args.model, "outer": args.outer, "inner": args.inner, "seed": args.seed,
-                       "seconds": total, "orders": orders}, handle)
+            json.dump(
+                {
+                    "model": args.model,
+                    "outer": args.outer,
+                    "inner": args.inner,
+                    "seed": args.seed,
+                    "seconds": total,
+                    "orders": orders,
+                },
+                handle,
+            )
     return 0
 
 

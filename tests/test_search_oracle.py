@@ -310,9 +310,16 @@ def test_scyfi_finds_everything_for_other_seeds_too(case, seed):
 
 
 def test_auto_mode_uses_both_methods():
-    """The default picks the exhaustive search where it is cheap and SCYFI where it is not."""
-    methods = {s.method for case in CASES for s in search(case, "auto").stats}
-    assert methods == {"exhaustive", "heuristic"}
+    """The default picks the exhaustive search where it is cheap and SCYFI where it is not.
+
+    Tiny oracle models are all cheap to enumerate; a 10-D PLRNN has 2^10 fixed-point regions
+    (cheap) but 2^20 / 2 order-2 necklaces (dearer than the heuristic's budget).
+    """
+    import bifwatch as bw
+
+    assert {s.method for case in CASES for s in search(case, "auto").stats} == {"exhaustive"}
+    stats = find_cycles(bw.load_model("example:plrnn10"), 2, seed=0).stats
+    assert [(s.method, s.complete) for s in stats] == [("exhaustive", True), ("heuristic", False)]
 
 
 SUBSET_CASES = [c for c in CASES if c.K >= 3][::2]
@@ -481,3 +488,18 @@ def test_the_test_set_is_not_vacuous():
             c.order for case in CASES if case.kind == kind for k in truth(case) for c in truth(case)[k]
         ]
         assert max(orders_of_kind, default=0) >= 2, f"no {kind} model has a cycle of order >= 2"
+
+
+def test_default_budget_works_for_large_dimensions():
+    """Regression: the default patience took log2 of the Python int 2**M, which failed for M >= 64.
+
+    Truth: z' = 0.5 z + W relu(z) + 1 with W = 0 has the single fixed point z = 2 (all units on).
+    """
+    import numpy as np
+
+    import bifwatch as bw
+
+    model = bw.PLRNN(A=np.full(64, 0.5), W=np.zeros((64, 64)), h=np.ones(64))
+    result = bw.find_cycles(model, 1)
+    assert result.stats[0].method == "heuristic"
+    assert len(result.cycles) == 1 and np.allclose(result.cycles[0].points, 2.0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 import time
 from collections.abc import Iterable
 
@@ -166,11 +167,12 @@ def _sort_key(cycle) -> tuple:
 
 
 def _progress_bar(enabled: bool):
-    if not enabled:
+    """A tqdm bar on stderr, only when asked for and stderr is a terminal (no import otherwise)."""
+    if not enabled or not sys.stderr.isatty():
         return None
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
-    return tqdm(unit=" solves", unit_scale=True, leave=False, disable=None)
+    return tqdm(unit=" solves", unit_scale=True, leave=False)
 
 
 def resolve_orders(max_order, orders) -> list[int]:

@@ -9,6 +9,7 @@ with its outer/inner counters replaced by a stopping rule on discoveries.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -72,7 +73,7 @@ class SCYFI:
 
 def default_patience(k: int, n_regions: int) -> int:
     """Fruitless chains in a row before an order stops: 100 + 20 k log2(N)."""
-    return 100 + round(20 * k * np.log2(max(n_regions, 2)))
+    return 100 + round(20 * k * math.log2(max(n_regions, 2)))  # math: exact for 2**M, any M
 
 
 def default_max_inner(M: int, k: int) -> int:
@@ -167,11 +168,13 @@ def _restarts(pool: RegionPool, registry: CycleRegistry, k: int, batch: int, rng
     if not known or pool.n_bits == 0:
         return fresh
     picks = np.flatnonzero(rng.random(batch) < 0.5)
+    periods = np.array([len(r) for r in known])
+    longest = int(periods.max())
+    # each known sequence repeated to length k + longest, so any phase gives a window of k
+    tiled = np.stack([r[np.arange(k + longest) % len(r)] for r in known])
     which = rng.integers(0, len(known), size=len(picks))
-    shifts = rng.integers(0, k, size=len(picks))
-    for row, index, shift in zip(picks, which, shifts, strict=True):
-        regions = known[index]
-        fresh[row] = regions[(shift + np.arange(k)) % len(regions)]
+    shifts = (rng.random(len(picks)) * periods[which]).astype(np.int64)
+    fresh[picks] = tiled[which[:, None], shifts[:, None] + np.arange(k)]
     step = rng.integers(0, k, size=len(picks))
     fresh[picks, step] = pool.neighbours(fresh[picks, step], rng)
     return fresh
