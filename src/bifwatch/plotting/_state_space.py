@@ -45,6 +45,8 @@ def plot_cycles(result, ax=None, *, trajectories: int = 0, seed: int = 0):
             xy[:, 0], xy[:, 1], "o", ms=6, mec=colour, mfc=colour if cycle.stable else "white",
             label=f"order {cycle.order}" if i == _first_of_order(result, cycle.order) else None,
         )
+    if trajectories and len(points):
+        _frame(ax, project(points))
     ax.set_xlabel(labels[0])
     ax.set_ylabel(labels[1])
     n_stable = sum(c.stable for c in result.cycles)
@@ -52,6 +54,14 @@ def plot_cycles(result, ax=None, *, trajectories: int = 0, seed: int = 0):
     if result.cycles:
         ax.legend(fontsize="small", loc="best")
     return ax
+
+
+def _frame(ax, xy: np.ndarray) -> None:
+    """Keep the cycles in view: simulated orbits may wander far (or diverge)."""
+    low, high = xy.min(axis=0), xy.max(axis=0)
+    pad = 0.25 * np.maximum(high - low, 1e-3 * (1 + np.abs(xy).max()))
+    ax.set_xlim(low[0] - pad[0], high[0] + pad[0])
+    ax.set_ylim(low[1] - pad[1], high[1] + pad[1])
 
 
 def _first_of_order(result, k: int) -> int:
