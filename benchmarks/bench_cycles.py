@@ -48,6 +48,7 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
+from make_long_cycle_fixtures import draw as draw_long_cycle_models  # noqa: E402
 
 import bifwatch  # noqa: E402
 from bifwatch import PLRNN, SCYFI, find_cycles  # noqa: E402
@@ -127,16 +128,8 @@ def random_plrnn(M: int, seed: int, gain: float = 2.0) -> PLRNN:
 
 
 def draw_2d(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """n random 2-D PLRNNs with a full A: A = rho R(theta) + U(-0.1, 0.1) (theta ~ U(2 pi / 90, pi),
-    rho ~ U(0.9, 1.05)), W ~ U(-0.5, 0.5), h ~ N(0, 1)."""
-    theta = rng.uniform(2 * np.pi / 90, np.pi, n)
-    rho = rng.uniform(0.9, 1.05, n)
-    c, s = np.cos(theta), np.sin(theta)
-    R = np.stack([np.stack([c, -s], -1), np.stack([s, c], -1)], -2)
-    A = rho[:, None, None] * R + rng.uniform(-0.1, 0.1, (n, 2, 2))
-    W = rng.uniform(-0.5, 0.5, (n, 2, 2))
-    h = rng.normal(size=(n, 2))
-    return A, W, h
+    """n random 2-D PLRNNs with a full A, as the long-cycle fixtures but theta ~ U(2 pi / 90, pi)."""
+    return draw_long_cycle_models(rng, n, theta_max=np.pi)
 
 
 def model_2d(batch: int, index: int) -> PLRNN:

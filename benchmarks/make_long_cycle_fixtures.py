@@ -62,9 +62,12 @@ BATCH = 2000
 MAX_BATCHES = 40
 
 
-def draw(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """n random 2-D PLRNNs: A = rho R(theta) + noise, W ~ U(-0.5, 0.5), h ~ N(0, 1)."""
-    theta = rng.uniform(2 * np.pi / 90, 2 * np.pi / 15, n)
+def draw(
+    rng: np.random.Generator, n: int, theta_max: float = 2 * np.pi / 15
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """n random 2-D PLRNNs with a full A: A = rho R(theta) + U(-0.1, 0.1) with
+    theta ~ U(2 pi / 90, theta_max) and rho ~ U(0.9, 1.05); W ~ U(-0.5, 0.5), h ~ N(0, 1)."""
+    theta = rng.uniform(2 * np.pi / 90, theta_max, n)
     rho = rng.uniform(0.9, 1.05, n)
     c, s = np.cos(theta), np.sin(theta)
     R = np.stack([np.stack([c, -s], -1), np.stack([s, c], -1)], -2)
