@@ -3,6 +3,13 @@
 Public API (everything else is private):
 """
 
+from .bifurcations import EVENT_TYPES as EVENT_TYPES
+from .bifurcations import BifurcationDiagram as BifurcationDiagram
+from .bifurcations import BifurcationEvent as BifurcationEvent
+from .bifurcations import Branch as Branch
+from .bifurcations import ModelPath as ModelPath
+from .bifurcations import ParameterPath as ParameterPath
+from .bifurcations import bifurcation_diagram as bifurcation_diagram
 from .models import ALRNN as ALRNN
 from .models import PLRNN as PLRNN
 from .models import AbstractPLRNN as AbstractPLRNN

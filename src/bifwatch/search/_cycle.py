@@ -28,7 +28,9 @@ class Cycle:
     residual : float
         max_j |F(z_j) - z_{j+1}|_inf with the true map (indices mod k).
     condition : float
-        Condition number of I - J(d_k)...J(d_1), the matrix of the cycle's linear system.
+        Normwise condition number of the cycle's linear system (I - P) z = q under
+        perturbations of the monodromy matrix P = J(d_k)...J(d_1):
+        (1 + |P|) |(I - P)^{-1}| in the 2-norm. It is infinite where a multiplier is exactly 1.
     amplification : float
         1 + sum_j |J(d_k)...J(d_{j+1})|_inf: how much the map amplifies a rounding error made
         along the cycle; the residual is at round-off level when it is below about
@@ -82,17 +84,7 @@ class Cycle:
         Saddle: some multipliers inside and some outside the unit circle. Focus: a complex
         pair of multipliers (rotation), node otherwise.
         """
-        moduli = np.abs(self.multipliers)
-        if not self.hyperbolic:
-            kind = "non-hyperbolic"
-        elif np.all(moduli < 1):
-            kind = "stable"
-        elif np.all(moduli > 1):
-            kind = "unstable"
-        else:
-            kind = "saddle"
-        focus = np.any(np.abs(self.multipliers.imag) > HYPERBOLIC_TOL * (1 + moduli))
-        return f"{kind} {'focus' if focus else 'node'}"
+        return classify(self.multipliers)
 
     def to_dict(self) -> dict:
         """JSON-ready dict: order, points, regions, multipliers [re, im], stability, ..."""
@@ -115,6 +107,50 @@ class Cycle:
             f"Cycle(order={self.order}, {self.classification}, "
             f"rho={self.spectral_radius:.4g}, z1={np.array2string(self.points[0], precision=4)})"
         )
+
+
+def system_condition(P: np.ndarray) -> np.ndarray:
+    """(1 + |P|) / s_min(I - P) for each matrix of a batch P, shape (B, M, M) -> (B,).
+
+    The relative sensitivity of z = (I - P)^{-1} q to rounding in P: unlike cond(I - P) it
+    also sees a scalar system 1 - P with P within rounding of 1. Non-finite P gives inf.
+
+    Examples
+    --------
+    >>> system_condition(np.array([[[0.5]]])).tolist()
+    [3.0]
+    """
+    finite = np.isfinite(P).all(axis=(1, 2))
+    out = np.full(P.shape[0], np.inf)
+    if finite.any():
+        Pf = P[finite]
+        s_min = np.linalg.svd(np.eye(P.shape[-1]) - Pf, compute_uv=False)[:, -1]
+        s_max = np.linalg.svd(Pf, compute_uv=False)[:, 0]
+        with np.errstate(divide="ignore"):
+            out[finite] = (1.0 + s_max) / s_min
+    return out
+
+
+def classify(multipliers: np.ndarray) -> str:
+    """Stability label of a cycle from its multipliers: ``"<stable|unstable|saddle|non-hyperbolic>
+    <node|focus>"`` (see :attr:`Cycle.classification`).
+
+    Examples
+    --------
+    >>> classify(np.array([0.5 + 0.5j, 0.5 - 0.5j]))
+    'stable focus'
+    """
+    moduli = np.abs(multipliers)
+    if np.any(np.abs(moduli - 1.0) <= HYPERBOLIC_TOL):
+        kind = "non-hyperbolic"
+    elif np.all(moduli < 1):
+        kind = "stable"
+    elif np.all(moduli > 1):
+        kind = "unstable"
+    else:
+        kind = "saddle"
+    focus = np.any(np.abs(multipliers.imag) > HYPERBOLIC_TOL * (1 + moduli))
+    return f"{kind} {'focus' if focus else 'node'}"
 
 
 def cycle_from_point(model: AbstractPLRNN, z1: np.ndarray, k: int) -> Cycle:
@@ -142,7 +178,7 @@ def cycle_from_point(model: AbstractPLRNN, z1: np.ndarray, k: int) -> Cycle:
         regions=np.roll(regions, -start, axis=0),
         multipliers=np.linalg.eigvals(P).astype(np.complex128),
         residual=float(max(step_errors.max(), np.abs(closing - points[0]).max())),
-        condition=float(np.linalg.cond(np.eye(model.M) - P)),
+        condition=float(system_condition(P[None])[0]),
         amplification=float(amplification),
     )
 

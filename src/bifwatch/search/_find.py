@@ -58,7 +58,7 @@ def find_cycles(
         Relative tolerance (times 1 + |z|) under which two points are the same point: used for
         de-duplication and the least-period test.
     cond_max : float, default 1e12
-        Cycles whose system I - P has a larger condition number are rejected (counted as
+        Cycles whose system has a larger condition number (1 + |P|) |(I - P)^{-1}| are rejected (counted as
         ``ill-conditioned``): they sit at a degenerate bifurcation.
     progress : bool, default False
         Show a progress bar (tqdm) on stderr.

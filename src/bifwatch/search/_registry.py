@@ -17,9 +17,9 @@ class CycleRegistry:
 
     1. its least period j (checked on the true orbit) is an order being searched; a candidate
        of least period j < k is filed as a j-cycle, never as a k-cycle;
-    2. cond(I - P) <= ``cond_max`` and the residual of F^j(z) = z is at round-off level:
-       below 1e3 eps |z| (cond + amplification), the errors the solve and the k steps of
-       the true map can make;
+    2. the system's condition (1 + |P|) |(I - P)^{-1}| <= ``cond_max``, and the residual of
+       F^j(z) = z is at round-off level: below 1e3 eps |z| (cond + amplification), the
+       errors the solve and the k steps of the true map can make;
     3. no point of an already stored j-cycle lies within ``atol * (1 + |z|)`` of z1 (all
        phases of a cycle are one cycle).
 

@@ -1,0 +1,9 @@
+"""Bifurcations: exact continuation of cycles along parameter paths, diagrams and parameter maps."""
+
+from ._branches import Branch as Branch
+from ._diagram import BifurcationDiagram as BifurcationDiagram
+from ._diagram import bifurcation_diagram as bifurcation_diagram
+from ._events import EVENT_TYPES as EVENT_TYPES
+from ._events import BifurcationEvent as BifurcationEvent
+from ._path import ModelPath as ModelPath
+from ._path import ParameterPath as ParameterPath

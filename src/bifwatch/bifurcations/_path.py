@@ -1,0 +1,208 @@
+"""Parameter paths: one entry of a model swept over an interval, or the line between two models."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..models import AbstractPLRNN
+
+_NAME = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\[\s*([-0-9,\s]*)\s*\])?\s*$")
+#: Model fields that are structure, not parameters (cannot be swept).
+_FIXED = {"P"}
+
+
+def parse_parameter(model: AbstractPLRNN, name: str) -> tuple[str, tuple[int, ...]]:
+    """Split ``"W[0,1]"`` into ``("W", (0, 1))`` and check it addresses one entry of ``model``.
+
+    Raises
+    ------
+    ValueError
+        Malformed name, unknown array, wrong number of indices, index out of range.
+
+    Examples
+    --------
+    >>> from bifwatch import PLRNN
+    >>> parse_parameter(PLRNN(A=[0.2], W=[[1.0]], h=[1.0]), "W[0,0]")
+    ('W', (0, 0))
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"parameter name must be a string like 'W[0,1]'; got {name!r}")
+    match = _NAME.match(name)
+    arrays = {k: v for k, v in model.parameters().items() if k not in _FIXED}
+    if "slope" in {f.name for f in dataclasses.fields(model)}:
+        arrays.setdefault("slope", np.array(model.slope))
+    known = ", ".join(_describe(k, np.shape(v)) for k, v in arrays.items())
+    if match is None:
+        raise ValueError(
+            f"parameter {name!r}: expected a name like 'W[0,1]' or 'h[0]'; {model.kind} has {known}"
+        )
+    array, text = match.group(1), match.group(2)
+    if array not in arrays:
+        raise ValueError(f"unknown parameter {array!r} for a {model.kind} model; it has {known}")
+    shape = np.shape(arrays[array])
+    try:
+        index = tuple(int(i) for i in text.split(",")) if text and text.strip() else ()
+    except ValueError:
+        example = _describe(array, shape)
+        raise ValueError(f"parameter {name!r}: indices must be integers, e.g. {example}") from None
+    if len(index) != len(shape):
+        raise ValueError(
+            f"parameter {name!r}: {array} has shape {shape}, so it needs {len(shape)} "
+            f"ind{'ex' if len(shape) == 1 else 'ices'}, e.g. {_describe(array, shape)}; got {len(index)}"
+        )
+    for axis, (i, n) in enumerate(zip(index, shape, strict=True)):
+        if not 0 <= i < n:
+            raise ValueError(f"parameter {name!r}: index {i} on axis {axis} is out of range 0..{n - 1}")
+    return array, index
+
+
+def _describe(array: str, shape: tuple[int, ...]) -> str:
+    if not shape:
+        return array
+    return f"{array}[{','.join('0' for _ in shape)}] (shape {shape})"
+
+
+def check_range(name: str, value: object) -> tuple[float, float]:
+    """Validate a (lo, hi) pair of finite floats with lo < hi."""
+    try:
+        lo, hi = (float(v) for v in value)  # type: ignore[union-attr]
+    except (TypeError, ValueError):
+        raise ValueError(f"`{name}` must be two numbers (lo, hi); got {value!r}") from None
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise ValueError(f"`{name}` must be finite; got ({lo}, {hi})")
+    if not lo < hi:
+        kind = "empty" if lo == hi else "reversed"
+        raise ValueError(f"`{name}` must have lo < hi; got an {kind} range ({lo}, {hi})")
+    return lo, hi
+
+
+def with_entry(model: AbstractPLRNN, array: str, index: tuple[int, ...], value: float) -> AbstractPLRNN:
+    """A copy of ``model`` with ``array[index] = value``."""
+    if array == "slope":
+        return dataclasses.replace(model, slope=float(value))
+    new = np.array(getattr(model, array), dtype=np.float64, copy=True)
+    new[index] = value
+    return dataclasses.replace(model, **{array: new})
+
+
+@dataclass(frozen=True, eq=False)
+class ParameterPath:
+    """One parameter entry of ``model`` swept from ``lo`` to ``hi``; everything else fixed.
+
+    Parameters
+    ----------
+    model : AbstractPLRNN
+        The base model (its value of the swept entry is ignored).
+    name : str
+        The entry, addressed by array name and index as in the model's equation: ``"W[0,1]"``,
+        ``"A[1]"`` (A as a vector) or ``"A[1,1]"`` (A as a matrix), ``"h[0]"``, ``"W1[2,0]"``,
+        ``"slope"``.
+    lo, hi : float
+        The interval, lo < hi.
+
+    Examples
+    --------
+    >>> from bifwatch import PLRNN
+    >>> path = ParameterPath(PLRNN(A=[0.2], W=[[0.0]], h=[1.0]), "W[0,0]", -2.2, 1.8)
+    >>> path.model_at(-1.7).W.tolist()
+    [[-1.7]]
+    """
+
+    model: AbstractPLRNN
+    name: str
+    lo: float
+    hi: float
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.model, AbstractPLRNN):
+            raise TypeError(f"`model` must be a bifwatch model; got {type(self.model).__name__}")
+        lo, hi = check_range("range", (self.lo, self.hi))
+        array, index = parse_parameter(self.model, self.name)
+        object.__setattr__(self, "lo", lo)
+        object.__setattr__(self, "hi", hi)
+        object.__setattr__(self, "_entry", (array, index))
+
+    @property
+    def label(self) -> str:
+        return self.name.replace(" ", "")
+
+    def model_at(self, value: float) -> AbstractPLRNN:
+        """The model with the swept entry set to ``value``."""
+        array, index = self._entry
+        return with_entry(self.model, array, index, value)
+
+    def to_dict(self) -> dict:
+        return {"kind": "parameter", "name": self.label, "range": [self.lo, self.hi]}
+
+
+@dataclass(frozen=True, eq=False)
+class ModelPath:
+    """The straight line (1 - s) * start + s * end between two models of the same class and shape.
+
+    The path parameter s runs over [0, 1] (or the sub-interval ``lo``..``hi``); s = 0 is ``start``.
+    Every array is interpolated (integer structure such as the ALRNN's ``P`` must agree).
+
+    Examples
+    --------
+    >>> from bifwatch import PLRNN
+    >>> a = PLRNN(A=[0.2], W=[[0.0]], h=[1.0]); b = PLRNN(A=[0.2], W=[[-2.0]], h=[1.0])
+    >>> ModelPath(a, b).model_at(0.25).W.tolist()
+    [[-0.5]]
+    """
+
+    start: AbstractPLRNN
+    end: AbstractPLRNN
+    lo: float = 0.0
+    hi: float = 1.0
+
+    def __post_init__(self) -> None:
+        for which in ("start", "end"):
+            given = getattr(self, which)
+            if not isinstance(given, AbstractPLRNN):
+                raise TypeError(f"`{which}` must be a bifwatch model; got {type(given).__name__}")
+        if type(self.start) is not type(self.end):
+            raise ValueError(
+                f"models of a path must be of one class; got {type(self.start).__name__} "
+                f"and {type(self.end).__name__}"
+            )
+        a, b = self.start.parameters(), self.end.parameters()
+        if a.keys() != b.keys():
+            raise ValueError(f"models of a path must have the same arrays; got {sorted(a)} and {sorted(b)}")
+        for key in a:
+            if np.shape(a[key]) != np.shape(b[key]):
+                raise ValueError(
+                    f"models of a path must have the same shapes; `{key}` is {np.shape(a[key])} "
+                    f"in `start` and {np.shape(b[key])} in `end`"
+                )
+            if key in _FIXED and not np.array_equal(a[key], b[key]):
+                raise ValueError(f"models of a path must share `{key}`; got {a[key]} and {b[key]}")
+        lo, hi = check_range("range", (self.lo, self.hi))
+        object.__setattr__(self, "lo", lo)
+        object.__setattr__(self, "hi", hi)
+
+    @property
+    def label(self) -> str:
+        return "s"
+
+    def model_at(self, value: float) -> AbstractPLRNN:
+        """The model at path parameter s = ``value``."""
+        a, b = self.start.parameters(), self.end.parameters()
+        fields = {f.name for f in dataclasses.fields(self.start)}
+        new = {
+            key: (1.0 - value) * np.asarray(a[key], float) + value * np.asarray(b[key], float)
+            for key in a
+            if key not in _FIXED and key in fields
+        }
+        if "slope" in new:
+            new["slope"] = float(new["slope"])
+        return dataclasses.replace(self.start, **new)
+
+    def to_dict(self) -> dict:
+        return {"kind": "models", "name": "s", "range": [self.lo, self.hi]}
+
+
+Path = ParameterPath | ModelPath
