@@ -8,8 +8,10 @@ from .bifurcations import BifurcationDiagram as BifurcationDiagram
 from .bifurcations import BifurcationEvent as BifurcationEvent
 from .bifurcations import Branch as Branch
 from .bifurcations import ModelPath as ModelPath
+from .bifurcations import ParameterMap as ParameterMap
 from .bifurcations import ParameterPath as ParameterPath
 from .bifurcations import bifurcation_diagram as bifurcation_diagram
+from .bifurcations import parameter_map as parameter_map
 from .models import ALRNN as ALRNN
 from .models import PLRNN as PLRNN
 from .models import AbstractPLRNN as AbstractPLRNN

@@ -5,5 +5,7 @@ from ._diagram import BifurcationDiagram as BifurcationDiagram
 from ._diagram import bifurcation_diagram as bifurcation_diagram
 from ._events import EVENT_TYPES as EVENT_TYPES
 from ._events import BifurcationEvent as BifurcationEvent
+from ._map import ParameterMap as ParameterMap
+from ._map import parameter_map as parameter_map
 from ._path import ModelPath as ModelPath
 from ._path import ParameterPath as ParameterPath

@@ -68,6 +68,30 @@ def seed_cycles(task) -> list[tuple[np.ndarray, np.ndarray]]:
     return [(c.regions, c.points) for c in result.cycles]
 
 
+#: Rounds of re-seeding next to the events found so far (cycles born at an event).
+RESEED_ROUNDS = 4
+
+
+def continue_cycles(
+    pieces: PathPieces, grid: np.ndarray, seeds: np.ndarray, search
+) -> tuple[list, np.ndarray]:
+    """Branches of every cycle found by ``search`` at the ``seeds`` grid points and next to events.
+
+    ``search(indices, first)`` returns {grid index: [(regions, points), ...]}. Returns the
+    branches and the sorted grid indices that were searched.
+    """
+    branches: list[Branch] = []
+    searched: set[int] = set()
+    todo = sorted(set(np.asarray(seeds).tolist()))
+    for _ in range(RESEED_ROUNDS):
+        if not todo:
+            break
+        branches = follow(pieces, grid, search(todo, not searched), branches)
+        searched.update(todo)
+        todo = sorted(near_events(branches, grid) - searched)
+    return branches, np.array(sorted(searched), dtype=int)
+
+
 def follow(
     pieces: PathPieces, grid: np.ndarray, seeds: dict[int, list], branches: list[Branch] | None = None
 ) -> list[Branch]:

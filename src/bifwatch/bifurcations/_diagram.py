@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 from collections.abc import Sequence
@@ -14,14 +13,11 @@ from .._validation import check_int, check_positive_float
 from ..models import AbstractPLRNN
 from ..search import SCYFI, Exhaustive
 from ..search._find import resolve_orders
-from ._branches import Branch, follow, near_events, seed_cycles
+from ._branches import Branch, continue_cycles, seed_cycles
 from ._events import BifurcationEvent
 from ._path import ModelPath, ParameterPath
 from ._pieces import PathPieces
 from ._tasks import run_sweep
-
-#: Rounds of re-seeding next to the events found so far (cycles born at an event).
-_RESEED_ROUNDS = 4
 
 
 @dataclass(frozen=True, eq=False)
@@ -191,24 +187,19 @@ def bifurcation_diagram(
     indices = np.unique(np.round(np.linspace(0, resolution, seeds)).astype(int))
     spec = {"kind": "diagram", "path": _path_spec(path), "grid": resolution, "max_order": max_order,
             "seed": seed, "seeds": indices.tolist(), "finder": repr(finder)}
-    pieces = PathPieces(path, cond_max=cond_max)
-    branches: list = []
-    searched: set[int] = set()
-    for _ in itertools.repeat(None, _RESEED_ROUNDS):
-        todo = sorted(set(indices.tolist()) - searched) if not searched else sorted(
-            near_events(branches, grid) - searched)
-        if not todo:
-            break
+
+    def search(todo: list[int], first: bool) -> dict[int, list]:
         tasks = {f"seed-{i}": (path, float(grid[i]), max_order, seed, finder) for i in todo}
         found = run_sweep(
             seed_cycles, tasks, spec=spec, workers=workers, scheduler=scheduler, store=store,
-            resume=resume or (bool(searched) and store is not None), progress=progress,
+            resume=resume or (not first and store is not None), progress=progress,
             description="seed searches",
         )
-        branches = follow(pieces, grid, {i: found[f"seed-{i}"] for i in todo}, branches)
-        searched.update(todo)
+        return {i: found[f"seed-{i}"] for i in todo}
+
+    branches, searched = continue_cycles(PathPieces(path, cond_max=cond_max), grid, indices, search)
     events = tuple(sorted((e for b in branches for e in b.events), key=lambda e: (e.value, e.branch)))
-    return BifurcationDiagram(path, grid, tuple(branches), events, max_order, np.array(sorted(searched)))
+    return BifurcationDiagram(path, grid, tuple(branches), events, max_order, searched)
 
 
 def _as_path(model, param, range_) -> ParameterPath | ModelPath:

@@ -62,6 +62,9 @@ def trace(pieces: PathPieces, sequence: np.ndarray, grid: np.ndarray, start: int
             return run
         state = pieces.evaluate(sequence, grid[ahead])
         bad = ~state.consistent | (state.inside != ref.inside[0])
+        if bad[0] and grid[ahead[0]] == t0 and run.events:  # the grid point of the event itself
+            index += direction
+            continue
         stop = int(np.argmax(bad)) if bad.any() else len(ahead)
         run.add(state, range(stop), ahead[:stop], sequence)
         if stop == len(ahead):
@@ -73,7 +76,7 @@ def trace(pieces: PathPieces, sequence: np.ndarray, grid: np.ndarray, start: int
         if sequence is None:
             return run
         ref = pieces.evaluate(sequence, [t0 + direction * eps])
-        index = int(ahead[stop]) if grid[ahead[stop]] != t0 else int(ahead[stop]) + direction
+        index = int(ahead[stop])
     return run
 
 
