@@ -36,5 +36,7 @@ from .search import find_cycles as find_cycles
 from .search import parse_orders as parse_orders
 from .search import region_pool as region_pool
 from .search import same_cycle as same_cycle
+from .sweep import SweepStore as SweepStore
+from .sweep import run_tasks as run_tasks
 
 __version__ = "0.1.0"

@@ -9,7 +9,7 @@ import numpy as np
 from ..search import find_cycles
 from ._events import BifurcationEvent
 from ._pieces import PathPieces
-from ._trace import Run, trace
+from ._trace import Run, sequence_period, trace
 
 
 @dataclass(frozen=True, eq=False)
@@ -100,17 +100,33 @@ def follow(
     New branches are appended to (a copy of) ``branches``.
     """
     branches = list(branches or [])
-    for index in sorted(seeds):
-        for regions, points in seeds[index]:
-            if any(_on_branch(b, index, points) for b in branches):
-                continue
-            start = pieces.evaluate(regions, [grid[index]])
-            if not start.consistent[0]:  # at a degenerate point of the path: seen by neighbours
-                continue
-            backward = trace(pieces, regions, grid, index, -1)
-            forward = trace(pieces, regions, grid, index, +1)
-            branches.append(_join(len(branches), backward, forward, start, index, regions))
+    queue = [(index, regions, points) for index in sorted(seeds) for regions, points in seeds[index]]
+    while queue:
+        index, regions, points = queue.pop(0)
+        if sequence_period(regions) < len(regions) or any(_on_branch(b, index, points) for b in branches):
+            continue
+        start = pieces.evaluate(regions, [grid[index]])
+        if not start.consistent[0]:  # at a degenerate point of the path: seen by neighbours
+            continue
+        backward = trace(pieces, regions, grid, index, -1)
+        forward = trace(pieces, regions, grid, index, +1)
+        branches.append(_join(len(branches), backward, forward, start, index, regions))
+        queue.extend(_partner_seeds(pieces, grid, backward, -1) + _partner_seeds(pieces, grid, forward, +1))
     return branches
+
+
+def _partner_seeds(pieces: PathPieces, grid: np.ndarray, run: Run, direction: int) -> list:
+    """Seeds for the cycles a branch collided with (a border-collision pair): at the grid point
+    next to the collision on the side both exist, where the partner is real there."""
+    out = []
+    for t, regions in run.partners:
+        # the last grid point before t (forward trace) or the first after it (backward)
+        i = int(np.searchsorted(grid, t)) - 1 if direction > 0 else int(np.searchsorted(grid, t, "right"))
+        if 0 <= i < len(grid):
+            state = pieces.evaluate(regions, [grid[i]])
+            if state.consistent[0]:
+                out.append((i, regions, state.points[0]))
+    return out
 
 
 def near_events(branches: list[Branch], grid: np.ndarray) -> set[int]:

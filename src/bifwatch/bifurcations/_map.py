@@ -239,15 +239,60 @@ def parameter_map(
     rows = run_sweep(_row_task, {f"row-{j:06d}": (setup, j) for j in range(sizes[1])},
                      resume=resume, description="map rows", **run)
     cells = [[rows[f"row-{j:06d}"]["cells"][i] for j in range(sizes[1])] for i in range(sizes[0])]
+    events = [e for r in rows.values() for e in r["events"]]
+    done: set = set()
+    for round_ in range(_REPAIR_ROUNDS):
+        found = _columns(setup, cells, done, round_, run, resume or store is not None, events)
+        if not found:
+            break
+        _repair_rows(setup, cells, found, round_, run, events)
     n_cycles, n_stable = _counts(cells, max_order)
-    todo = _differing(n_cycles, n_stable)
-    columns = run_sweep(
-        _column_task, {f"column-{i:06d}": (setup, i, pairs, [cells[i][j] for j in _ends(pairs)])
-                       for i, pairs in todo.items()},
-        resume=resume or store is not None, description="map columns", **run,
-    )
-    events = [e for r in rows.values() for e in r["events"]] + [e for c in columns.values() for e in c]
     return ParameterMap((param1, param2), values, n_cycles, n_stable, _event_arrays(events), max_order)
+
+
+#: Rounds of columns -> rows repair (cycles a column path carries into a cell its row missed).
+_REPAIR_ROUNDS = 3
+
+
+def _columns(setup, cells, done: set, round_: int, run: dict, resume: bool, events: list) -> dict:
+    """Column paths between differing neighbours not joined before; returns missed cycles by row."""
+    n_cycles, n_stable = _counts(cells, setup[4])
+    todo = {}
+    for i, pairs in _differing(n_cycles, n_stable).items():
+        fresh = [j for j in pairs if (i, j, _key(cells[i][j]), _key(cells[i][j + 1])) not in done]
+        done.update((i, j, _key(cells[i][j]), _key(cells[i][j + 1])) for j in fresh)
+        if fresh:
+            todo[f"column-{round_}-{i:06d}"] = (setup, i, fresh, [cells[i][j] for j in _ends(fresh)])
+    results = run_sweep(_column_task, todo, resume=resume, description="map columns", **run)
+    found: dict[int, list] = {}
+    for task, result in zip(todo.values(), (results[k] for k in todo), strict=True):
+        events.extend(result["events"])
+        for j, cycle in result["missed"]:
+            found.setdefault(j, []).append((task[1], *cycle))
+    return found
+
+
+def _repair_rows(setup, cells, found: dict, round_: int, run: dict, events: list) -> None:
+    """Follow the missed cycles along their rows and add them to every cell they reach."""
+    todo = {f"repair-{round_}-{j:06d}": (setup, j, found[j]) for j in sorted(found)}
+    results = run_sweep(_repair_task, todo, resume=True if run["store"] is not None else False,
+                        description="map repairs", **run)
+    for key, (_, j, _) in todo.items():
+        for i, cycle in results[key]["cells"]:
+            if not any(_same(cycle[1], other[1]) for other in cells[i][j]):
+                cells[i][j].append(cycle)
+        events.extend(results[key]["events"])
+
+
+def _key(cell: list) -> tuple:
+    return tuple(sorted((regions.shape[0], stable) for regions, _, stable in cell))
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    if a.shape != b.shape:
+        return False
+    scale = 1e-7 * (1.0 + max(np.abs(a).max(), np.abs(b).max()))
+    return any(np.abs(np.roll(a, -r, axis=0) - b).max() <= scale for r in range(a.shape[0]))
 
 
 def _check_grid(grid) -> tuple[int, int]:
@@ -260,9 +305,8 @@ def _check_grid(grid) -> tuple[int, int]:
 
 def _row_task(task) -> dict:
     """Continuation along the first parameter at the second's j-th value: cells and events."""
-    (model, names, entries, values, max_order, seeds, seed, finder, cond_max), j = task
-    base = with_entry(model, *entries[1], float(values[1][j]))
-    path = ParameterPath(base, names[0], values[0][0], values[0][-1])
+    (_, _, _, values, max_order, seeds, seed, finder, cond_max), j = task
+    path = _row_path(task[0], j)
     grid = values[0]
     indices = np.unique(np.round(np.linspace(0, len(grid) - 1, seeds)).astype(int))
 
@@ -270,30 +314,59 @@ def _row_task(task) -> dict:
         return {i: seed_cycles((path, float(grid[i]), max_order, seed, finder)) for i in todo}
 
     branches, _ = continue_cycles(PathPieces(path, cond_max=cond_max), grid, indices, search)
-    cells = [[] for _ in grid]
+    return _row_result(branches, len(grid), float(values[1][j]))
+
+
+def _repair_task(task) -> dict:
+    """Follow cycles a row missed (found by column paths) along that row."""
+    setup, j, missed = task
+    path = _row_path(setup, j)
+    seeds: dict[int, list] = {}
+    for i, regions, points, _ in missed:
+        seeds.setdefault(i, []).append((regions, points))
+    branches = follow(PathPieces(path, cond_max=setup[8]), setup[3][0], seeds)
+    return _row_result(branches, len(setup[3][0]), float(setup[3][1][j]), flat=True)
+
+
+def _row_path(setup, j: int) -> ParameterPath:
+    model, names, entries, values = setup[:4]
+    base = with_entry(model, *entries[1], float(values[1][j]))
+    return ParameterPath(base, names[0], values[0][0], values[0][-1])
+
+
+def _row_result(branches, n: int, y: float, flat: bool = False) -> dict:
+    cells = [[] for _ in range(n)]
     for b in branches:
         for row, i in enumerate(b.grid_index):
             if i >= 0:
                 cells[i].append((b.regions[row], b.points[row], bool(b.stable[row])))
-    y = float(values[1][j])
     events = [(e.value, y, e.type, e.order, e.outcome, 0) for b in branches for e in b.events]
+    if flat:
+        cells = [(i, c) for i, cell in enumerate(cells) for c in cell]
     return {"cells": cells, "events": events}
 
 
-def _column_task(task) -> list:
-    """Continuation along the second parameter between the cells of each differing pair (j, j+1)."""
+def _column_task(task) -> dict:
+    """Continuation along the second parameter between the cells of each differing pair (j, j+1).
+
+    Returns the events and the cycles that reach an end cell that did not have them ("missed").
+    """
     (model, names, entries, values, _, _, _, _, cond_max), i, pairs, end_cells = task
     base = with_entry(model, *entries[0], float(values[0][i]))
     x = float(values[0][i])
     cells = dict(zip(_ends(pairs), end_cells, strict=True))
-    events = []
+    events, missed = [], []
     for j in pairs:
         path = ParameterPath(base, names[1], values[1][j], values[1][j + 1])
         grid = np.array([values[1][j], values[1][j + 1]])
         seeds = {0: [c[:2] for c in cells[j]], 1: [c[:2] for c in cells[j + 1]]}
         for b in follow(PathPieces(path, cond_max=cond_max), grid, seeds):
             events.extend((x, e.value, e.type, e.order, e.outcome, 1) for e in b.events)
-    return events
+            for end in (0, 1):
+                row = b.at_grid(end)
+                if row is not None and not any(_same(b.points[row], c[1]) for c in cells[j + end]):
+                    missed.append((j + end, (b.regions[row], b.points[row], bool(b.stable[row]))))
+    return {"events": events, "missed": missed}
 
 
 def _ends(pairs: list[int]) -> list[int]:
@@ -320,7 +393,8 @@ def _differing(n_cycles: np.ndarray, n_stable: np.ndarray) -> dict[int, list[int
 
 
 def _event_arrays(events: list) -> dict:
-    events = sorted(events, key=lambda e: (e[5], e[0], e[1]))
+    unique = {(e[5], round(e[0], 9), round(e[1], 9), e[2], e[3], e[4]): e for e in events}
+    events = sorted(unique.values(), key=lambda e: (e[5], e[0], e[1]))
     columns = list(zip(*events, strict=True)) if events else [[]] * 6
     return {
         "x": np.array(columns[0], dtype=float),

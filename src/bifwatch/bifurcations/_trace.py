@@ -38,6 +38,7 @@ class Run:
     grid_index: list = field(default_factory=list)
     regions: list = field(default_factory=list)
     events: list = field(default_factory=list)
+    partners: list = field(default_factory=list)  # (t, regions) of cycles met at a border collision
 
     def add(self, state: State, rows, grid_index, sequence) -> None:
         for r, g in zip(rows, grid_index, strict=True):
@@ -71,8 +72,12 @@ def trace(pieces: PathPieces, sequence: np.ndarray, grid: np.ndarray, start: int
             return run
         a = float(state.t[stop - 1]) if stop > 0 else t0
         at_a = pieces.evaluate(sequence, [a])
-        event, sequence, t0 = _resolve(pieces, sequence, a, float(state.t[stop]), at_a, ref, direction, eps)
+        event, sequence, t0, partner = _resolve(
+            pieces, sequence, a, float(state.t[stop]), at_a, ref, direction, eps
+        )
         run.events.append(event)
+        if partner is not None:
+            run.partners.append((t0, partner))
         if sequence is None:
             return run
         ref = pieces.evaluate(sequence, [t0 + direction * eps])
@@ -81,7 +86,11 @@ def trace(pieces: PathPieces, sequence: np.ndarray, grid: np.ndarray, start: int
 
 
 def _resolve(pieces, sequence, a, b, at_a, ref, direction, eps):
-    """Locate the event in (a, b], decide how the branch goes on; returns (event, next sequence, t)."""
+    """Locate the event in (a, b] and decide how the branch goes on.
+
+    Returns (event, next sequence or None, event value, partner sequence or None), the partner
+    being the cycle this one collides with at a border collision where both end.
+    """
     t_star, kind, flips = _locate(pieces, sequence, a, b, at_a, ref)
     new = sequence
     if kind == BORDER_COLLISION:
@@ -90,7 +99,7 @@ def _resolve(pieces, sequence, a, b, at_a, ref, direction, eps):
             new[j, bit] = ~new[j, bit]
     beyond = pieces.evaluate(new, [t_star + direction * eps])
     before = pieces.evaluate(sequence, [t_star - direction * eps])
-    persists = bool(beyond.consistent[0]) and _sequence_period(new) == sequence.shape[0]
+    persists = bool(beyond.consistent[0]) and sequence_period(new) == sequence.shape[0]
     note = _note(pieces, kind, new, beyond, persists, t_star, direction, eps)
     at = pieces.evaluate(sequence, [t_star])
     points = at.points[0] if np.isfinite(at.points[0]).all() else None
@@ -103,7 +112,8 @@ def _resolve(pieces, sequence, a, b, at_a, ref, direction, eps):
         multipliers=at.multipliers[0], stability_before=sides[0][1], stability_after=sides[1][1],
         outcome=outcome, regions_before=sides[0][0], regions_after=sides[1][0], note=note,
     )
-    return event, (new if persists else None), t_star
+    partner = new if note.startswith("collides") else None
+    return event, (new if persists else None), t_star, partner
 
 
 def _label(state: State) -> str | None:
@@ -112,7 +122,7 @@ def _label(state: State) -> str | None:
     return classify(state.multipliers[0])
 
 
-def _sequence_period(sequence: np.ndarray) -> int:
+def sequence_period(sequence: np.ndarray) -> int:
     """Least j with d_{i+j} = d_i for all i (indices mod k).
 
     A k-cycle's sequence has least period k: on a sequence of least period j < k the system's
@@ -131,9 +141,9 @@ def _note(pieces, kind, new, beyond, persists, t_star, direction, eps) -> str:
     if persists:
         return "continues on the neighbouring region sequence"
     if beyond.consistent[0]:
-        return f"merges into the cycle of order {_sequence_period(new)}"
+        return f"merges into the cycle of order {sequence_period(new)}"
     partner = pieces.evaluate(new, [t_star - direction * eps])
-    if partner.consistent[0]:
+    if partner.consistent[0] and sequence_period(new) == new.shape[0]:
         return "collides with the cycle on the neighbouring region sequence (both end)"
     return "no cycle continues on the neighbouring region sequence"
 
