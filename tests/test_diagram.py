@@ -224,12 +224,6 @@ def test_2d_degenerate_neimark_sacker_at_the_closed_form_value():
     _assert_true_cycles(d)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="library: stability_before/after are classified at value -/+ 1e-9 * span, inside "
-    "classify()'s HYPERBOLIC_TOL = 1e-9 of the unit circle, so a slow crossing reads "
-    "'non-hyperbolic focus' on both sides",
-)
 def test_2d_neimark_sacker_stability_labels():
     path, _ = _rotation_path()
     (event,) = bw.bifurcation_diagram(path, max_order=1, resolution=40).events
@@ -287,12 +281,12 @@ ALRNN = bw.ALRNN(A=[0.5, 0.5], W=np.zeros((2, 2)), h=[1.0, 1.0], P=1)
         (TENT, "W[0,1]", (0, 1), {}, ValueError, r"index 1 on axis 1 is out of range 0..0"),
         (TENT, "W[0]", (0, 1), {}, ValueError, r"W has shape \(1, 1\), so it needs 2 indices"),
         (TENT, "W[0,0,0]", (0, 1), {}, ValueError, r"needs 2 indices, e\.g\. W\[0,0\] .*; got 3"),
-        (TENT, "W[0.5,0]", (0, 1), {}, ValueError, r"expected a name like 'W\[0,1\]'"),
+        (TENT, "W[0.5,0]", (0, 1), {}, ValueError, r"indices must be integers"),
         (TENT, "W[0,]", (0, 1), {}, ValueError, r"indices must be integers"),
         (TENT, 3, (0, 1), {}, TypeError, r"parameter name must be a string"),
-        (ALRNN, "P", (0, 1), {}, ValueError, r"unknown parameter 'P' for a alrnn model"),
+        (ALRNN, "P", (0, 1), {}, ValueError, r"structure .* cannot be swept"),
         (TENT, "W[0,0]", (1, 1), {}, ValueError, r"lo < hi; got an empty range \(1\.0, 1\.0\)"),
-        (TENT, "W[0,0]", (1, -1), {}, ValueError, r"lo < hi; got an reversed range"),
+        (TENT, "W[0,0]", (1, -1), {}, ValueError, r"lo < hi; got a reversed range"),
         (TENT, "W[0,0]", (0, np.inf), {}, ValueError, r"`range` must be finite"),
         (TENT, "W[0,0]", (np.nan, 1), {}, ValueError, r"`range` must be finite"),
         (TENT, "W[0,0]", (0, 1, 2), {}, ValueError, r"`range` must be two numbers \(lo, hi\)"),

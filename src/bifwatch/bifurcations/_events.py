@@ -10,7 +10,7 @@ BORDER_COLLISION = "border-collision"
 TRANSCRITICAL = "degenerate-transcritical"
 FLIP = "degenerate-flip"
 NEIMARK_SACKER = "degenerate-neimark-sacker"
-#: Every event type, in the order ties at one parameter value are reported.
+#: Every event type.
 EVENT_TYPES = (TRANSCRITICAL, BORDER_COLLISION, FLIP, NEIMARK_SACKER)
 
 #: How a branch goes on through an event, read in the direction of increasing parameter.

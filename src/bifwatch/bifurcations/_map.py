@@ -84,7 +84,7 @@ class ParameterMap:
                 "event_axis": (("event",), self.events["axis"]),
             },
             coords={d1: self.values[0], d2: self.values[1], "order": order},
-            attrs={"parameters": list(self.names), "max_order": self.max_order},
+            attrs={"parameters": "; ".join(self.names), "max_order": self.max_order},
         )
         ds[d1].attrs["long_name"] = self.names[0]
         ds[d2].attrs["long_name"] = self.names[1]

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..models import AbstractPLRNN
 
-_NAME = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\[\s*([-0-9,\s]*)\s*\])?\s*$")
+_NAME = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\[([^\]]*)\])?\s*$")
 #: Model fields that are structure, not parameters (cannot be swept).
 _FIXED = {"P"}
 
@@ -41,6 +41,11 @@ def parse_parameter(model: AbstractPLRNN, name: str) -> tuple[str, tuple[int, ..
             f"parameter {name!r}: expected a name like 'W[0,1]' or 'h[0]'; {model.kind} has {known}"
         )
     array, text = match.group(1), match.group(2)
+    if array in _FIXED and array in model.parameters():
+        raise ValueError(
+            f"`{array}` of a {model.kind} model is structure (an integer count), not a parameter; "
+            "it cannot be swept"
+        )
     if array not in arrays:
         raise ValueError(f"unknown parameter {array!r} for a {model.kind} model; it has {known}")
     shape = np.shape(arrays[array])
@@ -75,8 +80,8 @@ def check_range(name: str, value: object) -> tuple[float, float]:
     if not (np.isfinite(lo) and np.isfinite(hi)):
         raise ValueError(f"`{name}` must be finite; got ({lo}, {hi})")
     if not lo < hi:
-        kind = "empty" if lo == hi else "reversed"
-        raise ValueError(f"`{name}` must have lo < hi; got an {kind} range ({lo}, {hi})")
+        kind = "an empty" if lo == hi else "a reversed"
+        raise ValueError(f"`{name}` must have lo < hi; got {kind} range ({lo}, {hi})")
     return lo, hi
 
 

@@ -98,12 +98,17 @@ def _resolve(pieces, sequence, a, b, at_a, ref, direction, eps):
         for j, bit in flips:
             new[j, bit] = ~new[j, bit]
     beyond = pieces.evaluate(new, [t_star + direction * eps])
-    before = pieces.evaluate(sequence, [t_star - direction * eps])
+    before = at_a
+    if not at_a.consistent[0] or a == t_star:
+        before = pieces.evaluate(sequence, [t_star - direction * eps])
+    after = pieces.evaluate(new, [b])
+    after = after if after.consistent[0] and b != t_star else beyond
     persists = bool(beyond.consistent[0]) and sequence_period(new) == sequence.shape[0]
     note = _note(pieces, kind, new, beyond, persists, t_star, direction, eps)
     at = pieces.evaluate(sequence, [t_star])
     points = at.points[0] if np.isfinite(at.points[0]).all() else None
-    sides = [(sequence, _label(before)), (new, _label(beyond)) if persists else (None, None)]
+    # labels from the bracket's samples: right at the event a multiplier is on the unit circle
+    sides = [(sequence, _label(before)), (new, _label(after)) if persists else (None, None)]
     if direction < 0:
         sides.reverse()
     outcome = "persists" if persists else ("dies" if direction > 0 else "born")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from . import _cycles, _diagram
+from . import _cycles, _diagram, _map
 from ._parser import Parser, UsageError, fail
 
 
@@ -13,6 +13,7 @@ def build_parser() -> Parser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     _cycles.add_parser(sub)
     _diagram.add_parser(sub)
+    _map.add_parser(sub)
     examples = sub.add_parser("examples", help="list the bundled example models")
     examples.set_defaults(run=_list_examples)
     return parser
