@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from ._output import save_figure
 from ._parser import nonnegative_int, positive_int
 
 KINDS = ("plrnn", "shplrnn", "clipped-shplrnn", "alrnn", "relu-rnn")
@@ -54,18 +55,6 @@ def run(args: argparse.Namespace) -> int:
         result.to_json(args.json)
         print(f"wrote {args.json}")
     if args.plot:
-        _save_plot(result, args.plot)
+        save_figure(lambda: result.plot(trajectories=20), args.plot)
         print(f"wrote {args.plot}")
     return 0
-
-
-def _save_plot(result, path: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    ax = result.plot(trajectories=20)
-    ax.figure.tight_layout()
-    ax.figure.savefig(path, dpi=120)
-    plt.close(ax.figure)

@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import os
-from pathlib import Path
 
 from ._cycles import KINDS
+from ._output import DEFAULT_STORE_DIR, default_store, model_inputs, remove_folder, remove_store, save_figure
 from ._parser import UsageError, int_at_least, nonnegative_int, positive_int
-
-#: Folder (in the current directory) of the stores of runs without ``--store``.
-DEFAULT_STORE_DIR = ".bifwatch-sweeps"
 
 
 def add_parser(subparsers) -> None:
@@ -75,17 +70,18 @@ def run(args: argparse.Namespace) -> int:
         )
     finally:
         if default and not os.path.exists(store):  # failed before any search: no store to keep
-            _remove_folder()
+            remove_folder()
     print(f"{args.model}: {model.kind}, M = {model.M}; {_describe(args, path)}")
     print(diagram.table())
     if args.json:
         diagram.to_json(args.json)
         print(f"wrote {args.json}")
     if args.plot:
-        _save_plot(diagram, args.plot, coordinate=args.coordinate, orbits=args.orbits, seed=args.seed)
+        save_figure(lambda: diagram.plot(coordinate=args.coordinate, orbits=args.orbits, seed=args.seed),
+                    args.plot)
         print(f"wrote {args.plot}")
     if default:
-        _remove_store(store)
+        remove_store(store)
     return 0
 
 
@@ -114,51 +110,15 @@ def _describe(args: argparse.Namespace, path) -> str:
 
 
 def _store(args: argparse.Namespace, model, end, path) -> tuple[str, bool]:
-    """The store file and whether it is the default one (removed after a successful run)."""
+    """The store file and whether it is the default one (removed after a successful run).
+
+    The default's name hashes everything that decides the run's seed searches.
+    """
     if args.store is not None:
         return args.store, False
-    os.makedirs(DEFAULT_STORE_DIR, exist_ok=True)
-    return os.path.join(DEFAULT_STORE_DIR, f"diagram-{_fingerprint(args, model, end, path)}.sqlite"), True
-
-
-def _fingerprint(args: argparse.Namespace, model, end, path) -> str:
-    """12 hex digits of a sha256 of everything that decides the run's seed searches."""
-
-    import numpy as np
-
-    def arrays(m) -> dict | None:
-        if m is None:
-            return None
-        return {"class": type(m).__name__, **{k: np.asarray(v).tolist() for k, v in m.parameters().items()}}
-
     inputs = {
-        "model": arrays(model), "to": arrays(end), "param": path.label, "range": [path.lo, path.hi],
-        "max_order": args.max_order, "resolution": args.resolution, "seeds": args.seeds, "seed": args.seed,
+        "model": model_inputs(model), "to": model_inputs(end), "param": path.label,
+        "range": [path.lo, path.hi], "max_order": args.max_order, "resolution": args.resolution,
+        "seeds": args.seeds, "seed": args.seed,
     }
-    text = json.dumps(inputs, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
-
-
-def _remove_store(store: str) -> None:
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        Path(store + suffix).unlink(missing_ok=True)
-    _remove_folder()
-
-
-def _remove_folder() -> None:
-    try:
-        os.rmdir(DEFAULT_STORE_DIR)
-    except OSError:  # other stores (of interrupted runs) are still there
-        pass
-
-
-def _save_plot(diagram, path: str, *, coordinate: int, orbits: int, seed: int) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    ax = diagram.plot(coordinate=coordinate, orbits=orbits, seed=seed)
-    ax.figure.tight_layout()
-    ax.figure.savefig(path, dpi=120)
-    plt.close(ax.figure)
+    return default_store("diagram", inputs), True

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import os
 
 from ._cycles import KINDS
-from ._diagram import DEFAULT_STORE_DIR, _remove_folder, _remove_store
+from ._output import DEFAULT_STORE_DIR, default_store, model_inputs, remove_folder, remove_store, save_figure
 from ._parser import UsageError, int_at_least, nonnegative_int, positive_int
 
 
@@ -67,40 +65,25 @@ def run(args: argparse.Namespace) -> int:
         )
     finally:
         if default and not os.path.exists(store):
-            _remove_folder()
+            remove_folder()
     print(f"{args.model}: {model.kind}, M = {model.M}")
     print(result)
     for flag, write in (("json", result.to_json), ("dataset", lambda p: result.to_xarray().to_netcdf(p)),
-                        ("plot", lambda p: _save_plot(result, p))):
+                        ("plot", lambda p: save_figure(result.plot, p, crop=True))):
         if getattr(args, flag):
             write(getattr(args, flag))
             print(f"wrote {getattr(args, flag)}")
     if default:
-        _remove_store(store)
+        remove_store(store)
     return 0
 
 
 def _store(args: argparse.Namespace, model) -> tuple[str, bool]:
+    """The store file and whether it is the default one (removed after a successful run)."""
     if args.store is not None:
         return args.store, False
-    import numpy as np
-
     inputs = {
-        "class": type(model).__name__, **{k: np.asarray(v).tolist() for k, v in model.parameters().items()},
-        "param": args.param, "range": args.range, "grid": list(args.grid), "max_order": args.max_order,
-        "seeds": args.seeds, "seed": args.seed,
+        **model_inputs(model), "param": args.param, "range": args.range, "grid": list(args.grid),
+        "max_order": args.max_order, "seeds": args.seeds, "seed": args.seed,
     }
-    digest = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:12]
-    os.makedirs(DEFAULT_STORE_DIR, exist_ok=True)
-    return os.path.join(DEFAULT_STORE_DIR, f"map-{digest}.sqlite"), True
-
-
-def _save_plot(result, path: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    ax = result.plot()
-    ax.figure.savefig(path, dpi=120, bbox_inches="tight")
-    plt.close(ax.figure)
+    return default_store("map", inputs), True
