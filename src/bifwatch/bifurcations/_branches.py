@@ -145,9 +145,16 @@ def _on_branch(branch: Branch, index: int, points: np.ndarray) -> bool:
     row = branch.at_grid(index)
     if row is None:
         return False
-    mine = branch.points[row]
-    scale = 1e-7 * (1.0 + max(np.abs(mine).max(), np.abs(points).max()))
-    return any(np.abs(np.roll(mine, -r, axis=0) - points).max() <= scale for r in range(branch.order))
+    return same_points(branch.points[row], points)
+
+
+def same_points(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two cycles, shape (k, M), are the same orbit in any phase (relative tolerance 1e-7:
+    continuation evaluates the pieces by interpolation, the search with the model itself)."""
+    if a.shape != b.shape:
+        return False
+    scale = 1e-7 * (1.0 + max(np.abs(a).max(), np.abs(b).max()))
+    return any(np.abs(np.roll(a, -r, axis=0) - b).max() <= scale for r in range(a.shape[0]))
 
 
 def _join(number: int, backward: Run, forward: Run, start, index: int, regions: np.ndarray) -> Branch:
