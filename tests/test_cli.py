@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_run import ok, run  # a plain helper module next to this file
 
 import bifwatch as bw
-from bifwatch.cli import main
 
 #: A 2-D PLRNN: the skew tent map z1' = 0.5 z1 - 4 relu(z1) + 1 drives the contracting
 #: z2' = 0.3 z2 + relu(z1). It has cycles of every order 1..6 (a stable 3-cycle among them).
@@ -33,21 +33,9 @@ def chain(tmp_path) -> str:
     return str(path)
 
 
-def _run(capsys, *args: str) -> tuple[int, str, str]:
-    status = main(list(args))
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
-
-
-def _ok(capsys, *args: str) -> str:
-    status, out, err = _run(capsys, *args)
-    assert (status, err) == (0, ""), err
-    return out
-
-
 def _json(capsys, tmp_path, *args: str, name: str = "out.json") -> dict:
     out = tmp_path / name
-    printed = _ok(capsys, *args, "--json", str(out))
+    printed = ok(capsys, *args, "--json", str(out))
     assert f"wrote {out}" in printed
 
     def reject(constant):
@@ -57,7 +45,7 @@ def _json(capsys, tmp_path, *args: str, name: str = "out.json") -> dict:
 
 
 def _assert_usage_error(capsys, args, match, *, quiet=True) -> str:
-    status, out, err = _run(capsys, *args)
+    status, out, err = run(capsys, *args)
     assert status == 2
     lines = err.splitlines()
     assert len(lines) == 1 and err.endswith("\n"), err
@@ -73,7 +61,7 @@ def _assert_usage_error(capsys, args, match, *, quiet=True) -> str:
 
 
 def test_cycles_prints_a_table(capsys):
-    out = _ok(capsys, "cycles", "example:tent", "--max-order", "3")
+    out = ok(capsys, "cycles", "example:tent", "--max-order", "3")
     lines = out.splitlines()
     assert lines[0] == "example:tent: plrnn, M = 1, 1 switching units"
     assert lines[1].split()[:3] == ["order", "#", "class"]
@@ -83,7 +71,7 @@ def test_cycles_prints_a_table(capsys):
 
 
 def test_max_rows_cuts_the_table(capsys, chain):
-    out = _ok(capsys, "cycles", chain, "--max-order", "6", "--max-rows", "2")
+    out = ok(capsys, "cycles", chain, "--max-order", "6", "--max-rows", "2")
     assert "... 7 more" in out
 
 
@@ -179,7 +167,7 @@ def test_plot_writes_a_png(capsys, tmp_path, chain, source, args):
     import matplotlib.image
 
     path = tmp_path / "cycles.png"
-    out = _ok(capsys, "cycles", chain if source == "chain" else source, *args, "--plot", str(path))
+    out = ok(capsys, "cycles", chain if source == "chain" else source, *args, "--plot", str(path))
     assert f"wrote {path}" in out
     assert path.read_bytes()[:8] == PNG_SIGNATURE
     image = matplotlib.image.imread(path)
@@ -190,7 +178,7 @@ def test_plot_writes_a_png(capsys, tmp_path, chain, source, args):
 
 def test_plot_and_json_together(capsys, tmp_path, chain):
     png, js = tmp_path / "p.png", tmp_path / "c.json"
-    _ok(capsys, "cycles", chain, "--orders", "1,3", "--plot", str(png), "--json", str(js))
+    ok(capsys, "cycles", chain, "--orders", "1,3", "--plot", str(png), "--json", str(js))
     assert png.read_bytes()[:8] == PNG_SIGNATURE
     assert [c["order"] for c in json.loads(js.read_text())["cycles"]] == [1, 3, 3]
 
@@ -208,7 +196,7 @@ def test_kind_chooses_the_class(capsys, tmp_path, rng, monkeypatch):
     )
     inferred = _json(capsys, tmp_path, "cycles", str(path), "--max-order", "1", name="a.json")
     assert inferred["model"] == {"kind": "shplrnn", "M": 2, "n_bits": 3}
-    out = _ok(capsys, "cycles", "shallow.npz", "--max-order", "1", "--kind", "clipped-shplrnn", "--json", "b")
+    out = ok(capsys, "cycles", "shallow.npz", "--max-order", "1", "--kind", "clipped-shplrnn", "--json", "b")
     assert out.splitlines()[0] == "shallow.npz: clipped-shplrnn, M = 2, 6 switching units"
     clipped = json.loads((tmp_path / "b").read_text())
     assert clipped["model"] == {"kind": "clipped-shplrnn", "M": 2, "n_bits": 6}
@@ -264,7 +252,7 @@ def test_method(capsys, tmp_path, chain, extra, method):
 
 
 def test_examples_lists_every_bundled_model(capsys):
-    out = _ok(capsys, "examples")
+    out = ok(capsys, "examples")
     lines = out.splitlines()
     assert [line.split()[0] for line in lines] == [f"example:{name}" for name in bw.list_examples()]
     assert re.search(r"^example:tent\s+plrnn\s+M = 1$", out, re.MULTILINE)

@@ -28,9 +28,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_run import ok, usage_error  # a plain helper module next to this file
 
 import bifwatch as bw
-from bifwatch.cli import main
 
 A_L = 0.2
 TENT = bw.PLRNN(A=[A_L], W=[[0.0]], h=[1.0])  # right slope a_r = A_L + W[0,0]
@@ -427,27 +427,6 @@ def test_plot_bad_options(pyplot, options, error, match):
 # command line
 
 
-def _run(capsys, *args: str) -> tuple[int, str, str]:
-    status = main(list(args))
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
-
-
-def _ok(capsys, *args: str) -> str:
-    status, out, err = _run(capsys, *args)
-    assert (status, err) == (0, ""), err
-    return out
-
-
-def _usage_error(capsys, *args: str, match: str) -> str:
-    status, out, err = _run(capsys, *args)
-    assert status == 2 and out == "", out
-    lines = err.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("bifwatch: error: "), err
-    assert re.search(match, lines[0]), lines[0]
-    return lines[0]
-
-
 TENT_ARGS = ("diagram", "example:tent", "--param", "W[0,0]", "--range", "-2.2", "1.8", "--max-order", "2",
              "--resolution", "60", "--no-progress")
 
@@ -458,7 +437,7 @@ def _events(path: Path) -> list[tuple[str, int, float]]:
 
 def test_cli_writes_table_json_and_plot(capsys, tmp_path, monkeypatch, pyplot):
     monkeypatch.chdir(tmp_path)
-    out = _ok(capsys, *TENT_ARGS, "--json", "d.json", "--plot", "d.png", "--orbits", "3")
+    out = ok(capsys, *TENT_ARGS, "--json", "d.json", "--plot", "d.png", "--orbits", "3")
     assert out.splitlines()[0] == "example:tent: plrnn, M = 1; W[0,0] from -2.2 to 1.8"
     assert "2 branches, 3 events along W[0,0]" in out and "wrote d.json" in out and "wrote d.png" in out
     events = _events(tmp_path / "d.json")
@@ -472,13 +451,13 @@ def test_cli_between_two_models(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     np.savez("start.npz", A=[A_L], W=[[-2.2]], h=[1.0])
     np.savez("end.npz", A=[A_L], W=[[1.8]], h=[1.0])
-    out = _ok(capsys, "diagram", "start.npz", "--to", "end.npz", "--max-order", "2", "--resolution", "40",
+    out = ok(capsys, "diagram", "start.npz", "--to", "end.npz", "--max-order", "2", "--resolution", "40",
               "--no-progress", "--json", "d.json")
     assert "s from 0 to 1 on the line to end.npz" in out
     events = _events(tmp_path / "d.json")
     s = lambda w: (w + 2.2) / 4.0  # noqa: E731
     assert np.allclose([v for *_, v in events], [s(W_FLIP), s(W_FLIP), s(W_POLE)], rtol=0, atol=TOL)
-    out = _ok(capsys, "diagram", "start.npz", "--to", "end.npz", "--range", "0.5", "1", "--max-order", "1",
+    out = ok(capsys, "diagram", "start.npz", "--to", "end.npz", "--range", "0.5", "1", "--max-order", "1",
               "--resolution", "20", "--no-progress")
     assert "1 branches, 1 events along s" in out  # only the pole is in s > 0.5
 
@@ -510,17 +489,17 @@ def test_cli_between_two_models(capsys, tmp_path, monkeypatch):
 )
 def test_cli_usage_errors(capsys, tmp_path, monkeypatch, args, match):
     monkeypatch.chdir(tmp_path)
-    _usage_error(capsys, "diagram", "example:tent", "--no-progress", *args, match=match)
+    usage_error(capsys, "diagram", "example:tent", "--no-progress", *args, match=match)
     assert not (tmp_path / ".bifwatch-sweeps").exists()
 
 
 def test_cli_store_is_kept_and_needs_resume(capsys, tmp_path):
     store, first, second = tmp_path / "s.sqlite", tmp_path / "a.json", tmp_path / "b.json"
-    _ok(capsys, *TENT_ARGS, "--store", str(store), "--json", str(first))
+    ok(capsys, *TENT_ARGS, "--store", str(store), "--json", str(first))
     assert store.exists()
-    line = _usage_error(capsys, *TENT_ARGS, "--store", str(store), match=r"already exists")
+    line = usage_error(capsys, *TENT_ARGS, "--store", str(store), match=r"already exists")
     assert "--resume" in line
-    _ok(capsys, *TENT_ARGS, "--store", str(store), "--resume", "--json", str(second))
+    ok(capsys, *TENT_ARGS, "--store", str(store), "--resume", "--json", str(second))
     assert _events(first) == _events(second) and store.exists()
 
 
@@ -537,20 +516,20 @@ def test_cli_interrupted_run_resumes_from_the_default_store(capsys, tmp_path, mo
         return real(task)
 
     monkeypatch.setattr(diagram_module, "seed_cycles", interrupted)
-    _usage_error(capsys, *TENT_ARGS, match=r"^bifwatch: error: interrupted$")
+    usage_error(capsys, *TENT_ARGS, match=r"^bifwatch: error: interrupted$")
     (store,) = (tmp_path / ".bifwatch-sweeps").glob("diagram-*.sqlite")
     assert re.fullmatch(r"diagram-[0-9a-f]{12}\.sqlite", store.name)
     monkeypatch.setattr(diagram_module, "seed_cycles", real)
 
-    line = _usage_error(capsys, *TENT_ARGS, match=r"already exists")
+    line = usage_error(capsys, *TENT_ARGS, match=r"already exists")
     assert "--resume" in line and store.name in line
     calls.clear()
     monkeypatch.setattr(diagram_module, "seed_cycles", lambda task: calls.append(task[1]) or real(task))
-    _ok(capsys, *TENT_ARGS, "--resume", "--json", "resumed.json")
+    ok(capsys, *TENT_ARGS, "--resume", "--json", "resumed.json")
     resumed = list(calls)
     assert not (tmp_path / ".bifwatch-sweeps").exists()
     calls.clear()
-    _ok(capsys, *TENT_ARGS, "--json", "fresh.json")
+    ok(capsys, *TENT_ARGS, "--json", "fresh.json")
     assert len(resumed) == len(calls) - 3  # the three stored searches were not run again
     assert _events(tmp_path / "resumed.json") == _events(tmp_path / "fresh.json")
 
@@ -564,8 +543,8 @@ def test_cli_default_store_depends_on_the_inputs(capsys, tmp_path, monkeypatch):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(diagram_module, "seed_cycles", interrupt)
-    _usage_error(capsys, *TENT_ARGS, match="interrupted")
-    _usage_error(capsys, *TENT_ARGS[:-1], "--seeds", "5", "--no-progress", match="interrupted")
+    usage_error(capsys, *TENT_ARGS, match="interrupted")
+    usage_error(capsys, *TENT_ARGS[:-1], "--seeds", "5", "--no-progress", match="interrupted")
     stores = sorted(p.name for p in (tmp_path / ".bifwatch-sweeps").iterdir())
     assert len(stores) == 2, stores
 

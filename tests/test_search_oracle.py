@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import functools
 import math
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
+import oracle  # a plain helper module next to this file
 import pytest
 from scipy.optimize import linear_sum_assignment
 
@@ -38,9 +37,6 @@ from bifwatch import (
     region_pool,
     same_cycle,
 )
-
-sys.path.insert(0, str(Path(__file__).parent))
-import oracle  # a plain helper module next to this file
 
 #: Two points are the same when they differ by at most this, times 1 + |z|.
 POINT_TOL = 1e-7

@@ -23,11 +23,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import sweep_tasks  # a plain helper module next to this file, importable by worker processes
 
 from bifwatch.sweep import SweepStore, run_tasks
-
-sys.path.insert(0, str(Path(__file__).parent))
-import sweep_tasks  # a plain helper module next to this file, importable by worker processes
 
 TESTS = Path(__file__).parent
 
