@@ -27,8 +27,8 @@ use the default ``seeds``. A cycle that lives only between two seed searches, aw
 event of a followed branch, is the documented blind spot of seeding: three draws that show it are
 tested for missing nothing else, and again with a search at every grid point.
 
-One library bug was found (``POLE_BUG``); the draws and the closed-form case that show it are
-strict expected failures, so they turn into errors the day it is fixed.
+One library bug was found and fixed (``POLE_DRAWS``); the draws and the closed-form case that
+showed it stay as regression cases.
 """
 
 from __future__ import annotations
@@ -132,37 +132,24 @@ DRAWS = [
     *(Draw("modelpath", s) for s in (50, 99)),
 ]
 
-#: The one library bug these tests found: 12 of 500 draws show it with the default seeds. Every
-#: failing case below passes once the margins are read short of the pole (checked by patching
-#: ``_trace._just_before``), so all are this bug.
-POLE_BUG = (
-    "bug: a border collision between the last good grid point and a pole of the region sequence's "
-    "system (det(I - P) = 0) is missed: _locate reads the margins one ulp before the pole, where the "
-    "system is past cond_max and the points are NaN, so no margin counts as failed; the event is "
-    "reported as a degenerate transcritical at the pole (the cycle really ends earlier), and a "
-    "re-seeded continuation can then duplicate the branch"
-)
+#: Regression draws for the one library bug these tests found (12 of 500 draws showed it): a
+#: border collision between the last good grid point and a pole of the region sequence's system
+#: (det(I - P) = 0) was missed, because the margins were read one ulp before the pole, where the
+#: system is past cond_max and the points are NaN. The event came out as a degenerate
+#: transcritical at the pole, and a re-seeded continuation could then duplicate the branch.
+POLE_DRAWS = [Draw("plrnn2", 42), Draw("modelpath", 93)]
+
 #: Draws where the default seeds miss cycles that live only between two seed searches (the
 #: documented blind spot, 3 of 500 draws). With a search at every grid point (EVERYWHERE, the slow
-#: part of this file) nothing is missed, but two of them then show the bug below.
+#: part of this file) nothing is missed; two of them also showed the pole bug.
 BLIND_SPOT = [Draw("plrnn3", 86, K=3), Draw("shplrnn", 62, K=3, resolution=100), Draw("modelpath", 48)]
 EVERYWHERE = [dataclasses.replace(d, seeds=d.resolution + 1) for d in BLIND_SPOT]
 
-KNOWN_BUGS = {
-    Draw("plrnn2", 42): {"grid", "changes", "sides"},
-    Draw("modelpath", 93): {"grid", "changes", "sides"},
-    EVERYWHERE[1]: {"changes", "exact", "sides"},
-    EVERYWHERE[2]: {"sides"},
-}
-
-
 def cases(test: str) -> list:
-    """The draws for ``test``; the known-bug ones marked as strict expected failures."""
+    """The draws for ``test``, the slow ones (a search at every grid point) marked slow."""
     out = []
-    for draw in DRAWS + EVERYWHERE + [d for d in KNOWN_BUGS if d not in EVERYWHERE]:
+    for draw in DRAWS + POLE_DRAWS + EVERYWHERE:
         marks = [pytest.mark.slow] if draw.seeds is not None else []
-        if test in KNOWN_BUGS.get(draw, ()):
-            marks.append(pytest.mark.xfail(strict=True, reason=POLE_BUG))
         out.append(pytest.param(draw, id=draw.id, marks=marks))
     return out
 
@@ -484,15 +471,7 @@ def test_default_seeds_miss_only_cycles_between_seed_searches(draw):
 @pytest.mark.parametrize(
     "resolution",
     [
-        pytest.param(
-            2,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="bug: a border collision between the last good grid point and a pole of the "
-                "sequence's system is missed (margins are read at the pole, where they are NaN); "
-                "reported as a degenerate transcritical at the pole",
-            ),
-        ),
+        2,  # the collision lies between the first grid point and a pole of the 2-cycle's system
         4,
         200,
     ],

@@ -98,8 +98,10 @@ def _resolve(pieces, sequence, a, b, at_a, ref, direction, eps):
         for j, bit in flips:
             new[j, bit] = ~new[j, bit]
     beyond = pieces.evaluate(new, [t_star + direction * eps])
-    before = at_a
-    if not at_a.consistent[0] or a == t_star:
+    # stability before: halfway from a, which may itself be the previous event (a multiplier
+    # on the unit circle there), to this one; no event lies in between
+    before = pieces.evaluate(sequence, [0.5 * (a + t_star)])
+    if not before.consistent[0] or a == t_star:
         before = pieces.evaluate(sequence, [t_star - direction * eps])
     after = pieces.evaluate(new, [b])
     after = after if after.consistent[0] and b != t_star else beyond
@@ -166,8 +168,7 @@ def _locate(pieces, sequence, a, b, at_a: State, ref: State):
         found.append(_degenerate_at(a, b, at_a, at_b))
     pole = [f[2] for f in found if f[3] == TRANSCRITICAL]
     if pole:  # margins are only followed up to the pole, where the cycle leaves through infinity
-        b = _just_before(a, pole[0])
-        at_b = pieces.evaluate(sequence, [b])
+        b, at_b = _last_solved(pieces, sequence, a, pole[0], at_a)
     roots = _margin_roots(pieces, sequence, a, b, at_a, at_b)
     if roots:
         t = min(roots.values(), key=lambda r: abs(r - a))
@@ -195,9 +196,28 @@ def _margin_roots(pieces, sequence, a, b, at_a: State, at_b: State) -> dict:
     return roots
 
 
-def _just_before(a: float, t: float) -> float:
-    """The float next to t on a's side."""
-    return float(np.nextafter(t, a))
+def _last_solved(pieces, sequence, a: float, pole: float, at_a: State):
+    """The last parameter between a and the pole where the cycle is still solved, and its state.
+
+    Right at the pole I - P is singular, and within about |pole - t| < |pole - a| / cond_max
+    of it the system is rejected as ill-conditioned (points NaN), so the margins must be read
+    where the points are finite. A margin root between that point and the pole lies within
+    rounding of the pole and is the transcritical itself.
+    """
+    if not np.isfinite(at_a.points[0]).all():
+        return a, at_a
+    last, state = a, at_a
+    lo, hi = a, pole
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if mid in (lo, hi):
+            break
+        at_mid = pieces.evaluate(sequence, [mid])
+        if np.isfinite(at_mid.points[0]).all():
+            lo, last, state = mid, mid, at_mid
+        else:
+            hi = mid
+    return last, state
 
 
 def _degenerate_at(a: float, b: float, at_a: State, at_b: State):
