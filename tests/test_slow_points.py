@@ -128,3 +128,8 @@ def test_bad_match_arguments():
         _points().match(one_d)
     with pytest.raises(ValueError, match="`tol` must be a finite number > 0"):
         _points().match(_points(), tol=0.0)
+
+
+def test_plot_draws_every_point():
+    ax = _points().plot()
+    assert ax.figure is not None and len(ax.collections) + len(ax.lines) >= 2

@@ -1,4 +1,5 @@
-"""bifwatch: exact fixed points, cycles and bifurcations of piecewise-linear RNNs.
+"""bifwatch: exact fixed points, cycles and bifurcations of piecewise-linear RNNs; slow points and
+ghosts of any recurrent model.
 
 Public API (everything else is private):
 """
@@ -12,6 +13,55 @@ from .bifurcations import ParameterMap as ParameterMap
 from .bifurcations import ParameterPath as ParameterPath
 from .bifurcations import bifurcation_diagram as bifurcation_diagram
 from .bifurcations import parameter_map as parameter_map
+from .ghosts import AbruptLearning as AbruptLearning
+from .ghosts import ConfidenceRecovery as ConfidenceRecovery
+from .ghosts import DAEpoch as DAEpoch
+from .ghosts import DAGradient as DAGradient
+from .ghosts import DATask as DATask
+from .ghosts import DATrainingRun as DATrainingRun
+from .ghosts import DelayedActivationToy as DelayedActivationToy
+from .ghosts import LowRankRNN as LowRankRNN
+from .ghosts import Matching as Matching
+from .ghosts import NLZCollapse as NLZCollapse
+from .ghosts import NLZResult as NLZResult
+from .ghosts import RankEffect as RankEffect
+from .ghosts import SlowPointFinder as SlowPointFinder
+from .ghosts import SlowPoints as SlowPoints
+from .ghosts import ToyDescent as ToyDescent
+from .ghosts import ToyLearningRateSweep as ToyLearningRateSweep
+from .ghosts import ToyReport as ToyReport
+from .ghosts import abrupt_learning_experiment as abrupt_learning_experiment
+from .ghosts import autograd_gradient as autograd_gradient
+from .ghosts import collapse_experiment as collapse_experiment
+from .ghosts import confidence_experiment as confidence_experiment
+from .ghosts import critical_learning_rate as critical_learning_rate
+from .ghosts import exact_slow_points as exact_slow_points
+from .ghosts import find_slow_points as find_slow_points
+from .ghosts import ghost_toy_report as ghost_toy_report
+from .ghosts import init_lowrank as init_lowrank
+from .ghosts import latent_flow as latent_flow
+from .ghosts import latent_slow_points as latent_slow_points
+from .ghosts import loss_drops as loss_drops
+from .ghosts import lowrank_gradient as lowrank_gradient
+from .ghosts import lowrank_torch_module as lowrank_torch_module
+from .ghosts import no_learning_zone as no_learning_zone
+from .ghosts import rank_experiment as rank_experiment
+from .ghosts import rank_one_gradient as rank_one_gradient
+from .ghosts import sample_states as sample_states
+from .ghosts import speed as speed
+from .ghosts import toy_analytic_gradient as toy_analytic_gradient
+from .ghosts import toy_analytic_loss as toy_analytic_loss
+from .ghosts import toy_blowup_time as toy_blowup_time
+from .ghosts import toy_default_rates as toy_default_rates
+from .ghosts import toy_empirical_critical_lr as toy_empirical_critical_lr
+from .ghosts import toy_flow_epochs as toy_flow_epochs
+from .ghosts import toy_gradient_descent as toy_gradient_descent
+from .ghosts import toy_gradient_vs_confidence as toy_gradient_vs_confidence
+from .ghosts import toy_initial_values as toy_initial_values
+from .ghosts import toy_learning_rate_sweep as toy_learning_rate_sweep
+from .ghosts import toy_simulated_loss as toy_simulated_loss
+from .ghosts import toy_simulated_loss_and_gradient as toy_simulated_loss_and_gradient
+from .ghosts import train_da as train_da
 from .models import ALRNN as ALRNN
 from .models import PLRNN as PLRNN
 from .models import AbstractPLRNN as AbstractPLRNN
@@ -26,6 +76,8 @@ from .models import load_model as load_model
 from .models import load_torch_rnn as load_torch_rnn
 from .models import save_model as save_model
 from .plotting import plot_cycles as plot_cycles
+from .plotting import plot_slow_points as plot_slow_points
+from .plotting import plot_speed as plot_speed
 from .search import SCYFI as SCYFI
 from .search import Cycle as Cycle
 from .search import CycleSearchResult as CycleSearchResult

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import sys
 
-from . import _cycles, _diagram, _map
+from . import _cycles, _diagram, _ghost, _map, _reproduce
 from ._parser import Parser, UsageError, fail
 
 
 def build_parser() -> Parser:
-    parser = Parser(prog="bifwatch", description="Dynamics of recurrent networks: cycles, bifurcations.")
+    about = "Dynamics of recurrent networks: cycles, bifurcations, ghosts."
+    parser = Parser(prog="bifwatch", description=about)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     _cycles.add_parser(sub)
     _diagram.add_parser(sub)
     _map.add_parser(sub)
+    _ghost.add_parser(sub)
+    _reproduce.add_parser(sub)
     examples = sub.add_parser("examples", help="list the bundled example models")
     examples.set_defaults(run=_list_examples)
     return parser

@@ -215,6 +215,12 @@ class SlowPoints:
     def __str__(self) -> str:
         return self.table()
 
+    def plot(self, ax=None, *, trajectories=None):
+        """State-space figure (PCA when M > 2); see :func:`bifwatch.plot_slow_points`."""
+        from ..plotting import plot_slow_points
+
+        return plot_slow_points(self, ax=ax, trajectories=trajectories)
+
 
 @dataclass(frozen=True)
 class Matching:

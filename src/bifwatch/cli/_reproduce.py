@@ -1,0 +1,128 @@
+"""``bifwatch reproduce NAME``: rerun an experiment of a paper, write its figure and JSON, print its numbers.
+
+Add an experiment with :func:`register` (a name, a one-line description and a runner). A runner
+takes the parsed arguments (``quick``, ``seed``, ``progress``) and returns a result with
+``summary() -> str``, ``to_json(path)`` and ``plot() -> Figure``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ._parser import nonnegative_int
+
+
+@dataclass(frozen=True)
+class Experiment:
+    description: str
+    runner: Callable[[argparse.Namespace], object]
+
+
+#: name -> Experiment; the lead adds more names with :func:`register`.
+EXPERIMENTS: dict[str, Experiment] = {}
+
+
+def register(name: str, description: str, runner: Callable[[argparse.Namespace], object]) -> None:
+    """Make ``bifwatch reproduce NAME`` run ``runner(args)``."""
+    EXPERIMENTS[name] = Experiment(description, runner)
+
+
+def add_parser(subparsers) -> None:
+    listing = "; ".join(f"{name}: {e.description}" for name, e in EXPERIMENTS.items())
+    p = subparsers.add_parser(
+        "reproduce",
+        help="rerun a paper's experiment: figure + JSON + key numbers",
+        description="Rerun an experiment (reduced to minutes on a laptop; each prints what was reduced).",
+        epilog=f"NAME: {listing}",
+    )
+    p.add_argument("name", metavar="NAME", choices=sorted(EXPERIMENTS), help=", ".join(sorted(EXPERIMENTS)))
+    p.add_argument("--out", metavar="DIR", default=".", help="folder of NAME.json and NAME.png (default .)")
+    p.add_argument("--quick", action="store_true", help="tiny sizes (seconds), for tests and a first look")
+    p.add_argument("--seed", type=nonnegative_int, help="initialisation seed (default: the experiment's)")
+    p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if not os.path.isdir(args.out):
+        raise FileNotFoundError(f"--out folder {args.out!r} does not exist; create it first")
+    args.progress = not args.no_progress
+    started = time.perf_counter()
+    result = EXPERIMENTS[args.name].runner(args)
+    seconds = time.perf_counter() - started
+    stem = os.path.join(args.out, args.name)
+    print(f"{args.name}{' (quick)' if args.quick else ''}: {EXPERIMENTS[args.name].description}")
+    print(result.summary())
+    result.to_json(stem + ".json")
+    _save(result, stem + ".png")
+    print(f"wrote {stem}.json and {stem}.png; {seconds:.1f} s")
+    return 0
+
+
+def _save(result, path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    drawn = result.plot()  # a Figure, an Axes, or an array of Axes
+    fig = drawn if hasattr(drawn, "savefig") else getattr(drawn, "figure", None)
+    fig = fig if fig is not None else drawn.flat[0].figure
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def _seed(args, default: int) -> int:
+    return default if args.seed is None else args.seed
+
+
+def _ghost_toy(args):
+    from ..ghosts import DelayedActivationToy, ghost_toy_report
+
+    sizes = {"epochs": 2000, "inits": 4, "n_rates": 12, "curve_epochs": 300, "critical_inits": 10}
+    return ghost_toy_report(DelayedActivationToy(), seed=_seed(args, 0), **(sizes if args.quick else {}))
+
+
+def _ghost_abrupt(args):
+    from ..ghosts import abrupt_learning_experiment
+
+    sizes = {"lr": 0.01, "epochs": 12_000} if args.quick else {}
+    return abrupt_learning_experiment(seed=_seed(args, 13), progress=args.progress, **sizes)
+
+
+def _ghost_collapse(args):
+    from ..ghosts import collapse_experiment
+
+    sizes = {"seeds": 6, "epochs": 2000, "lr": 0.06} if args.quick else {}
+    return collapse_experiment(seed=_seed(args, 0), progress=args.progress, **sizes)
+
+
+def _ghost_confidence(args):
+    from ..ghosts import collapse_experiment, confidence_experiment
+
+    sizes = {"seeds": 6, "epochs": 2000, "lr": 0.06} if args.quick else {}
+    collapsed = collapse_experiment(seed=_seed(args, 0), progress=args.progress, **sizes)
+    return confidence_experiment(collapsed, progress=args.progress)
+
+
+def _ghost_rank(args):
+    from ..ghosts import rank_experiment
+
+    sizes = {"ranks": (1, "full"), "lrs": (0.03, 0.3), "seeds": 2, "epochs": 300} if args.quick else {}
+    return rank_experiment(seed=_seed(args, 0), progress=args.progress, **sizes)
+
+
+register("ghost-toy", "saddle-node toy model: loss landscape, learning curves, critical learning rate "
+         "(Dinc et al. Fig. 2)", _ghost_toy)
+register("ghost-abrupt", "rank-one RNN learns abruptly through a ghost, without a bifurcation "
+         "(Dinc et al. Fig. 3A)", _ghost_abrupt)
+register("ghost-collapse", "collapse into the no-learning zone at lr 0.02, 100 seeds (Dinc et al. §9.2)",
+         _ghost_collapse)
+register("ghost-confidence", "NLZ networks recover when the confidence is lowered (Dinc et al. Fig. 8B)",
+         _ghost_confidence)
+register("ghost-rank", "more trainable rank keeps learning alive at higher learning rates "
+         "(Dinc et al. Fig. 6, reduced)", _ghost_rank)
