@@ -26,3 +26,14 @@ def test_readme_commands_match_ci():
     text = README.read_text()
     ci = (README.parent / ".ci" / "run").read_text().strip().splitlines()[-1]
     assert ci in text
+
+
+def test_readme_ghost_example_runs(tmp_path, monkeypatch):
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+    ghost = next(b for b in blocks if "exact_slow_points" in b)
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    exec(compile(blocks[0] + ghost, "README.md", "exec"), namespace)
+    sp, toy = namespace["sp"], namespace["toy"]
+    assert list(sp.kind) == ["fixed"] + ["slow"] * (len(sp) - 1)
+    assert f"{toy.critical_lr:.3g}" == "9.13e-10"
