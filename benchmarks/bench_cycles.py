@@ -48,6 +48,7 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
+from machine import cpu_model  # noqa: E402
 from make_long_cycle_fixtures import draw as draw_long_cycle_models  # noqa: E402
 
 import bifwatch  # noqa: E402
@@ -235,17 +236,6 @@ def time_call(fn, repeats: int) -> float:
         fn()
         times.append(time.perf_counter() - started)
     return median(times)
-
-
-def cpu_model() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-        for line in out.splitlines():
-            if line.startswith("Model name:"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def git_revision() -> str:

@@ -39,13 +39,13 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import argparse  # noqa: E402
 import platform  # noqa: E402
 import statistics  # noqa: E402
-import subprocess  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 
 import numpy as np  # noqa: E402
 import scipy  # noqa: E402
 import torch  # noqa: E402
+from machine import cpu_model  # noqa: E402
 from scipy.optimize import minimize  # noqa: E402
 
 import bifwatch as bw  # noqa: E402
@@ -336,17 +336,6 @@ def part_toy(args) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-
-
-def cpu_model() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-        for line in out.splitlines():
-            if line.startswith("Model name:"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def ints(text: str) -> list[int]:

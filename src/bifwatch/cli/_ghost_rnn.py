@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import os
 import time
 
-from ._output import DEFAULT_STORE_DIR, remove_folder
+from ._output import DEFAULT_STORE_DIR, default_store, remove_folder, save_figure
 from ._parser import UsageError, nonnegative_int, positive_int
 
 
@@ -119,23 +117,9 @@ def _write_outputs(args, result) -> None:
         print(f"wrote {args.plot}")
 
 
-def save_figure(draw, path: str) -> None:
-    """Call ``draw()`` (returns a Figure) on the Agg backend, save the figure to ``path`` and close it."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig = draw()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-
-
 def _checkpoint(args) -> tuple[str, bool]:
     if args.checkpoint is not None:
         return args.checkpoint, False
     inputs = {k: getattr(args, k) for k in ("rank", "units", "lr", "seeds", "seed", "confidence", "readout",
                                             "analyse_every")}
-    digest = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:12]
-    os.makedirs(DEFAULT_STORE_DIR, exist_ok=True)
-    return os.path.join(DEFAULT_STORE_DIR, f"ghost-rnn-{digest}.npz"), True
+    return default_store("ghost-rnn", inputs, suffix=".npz"), True

@@ -1,4 +1,4 @@
-"""What the sweep commands write: figures, and the default store that makes ``--resume`` work."""
+"""What the commands write: figures, and the default store or checkpoint that makes ``--resume`` work."""
 
 from __future__ import annotations
 
@@ -13,19 +13,31 @@ DEFAULT_STORE_DIR = ".bifwatch-sweeps"
 
 
 def save_figure(draw: Callable, path: str, *, crop: bool = False) -> None:
-    """Call ``draw()`` (returns an Axes) on the Agg backend and save its figure to ``path``."""
+    """Call ``draw()`` on the Agg backend and save what it drew to ``path``.
+
+    ``draw()`` returns a Figure (saved as laid out), an Axes (its figure gets ``tight_layout``
+    first) or an array of Axes (their figure, saved as laid out). ``crop`` trims to the drawn
+    area, for a legend outside the axes.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    ax = draw()
-    if crop:  # a legend outside the axes
-        ax.figure.savefig(path, dpi=120, bbox_inches="tight")
+    drawn = draw()
+    if hasattr(drawn, "savefig"):
+        fig = drawn
+    elif hasattr(drawn, "figure"):
+        fig = drawn.figure
+        if not crop:
+            fig.tight_layout()
     else:
-        ax.figure.tight_layout()
-        ax.figure.savefig(path, dpi=120)
-    plt.close(ax.figure)
+        fig = drawn.flat[0].figure
+    if crop:
+        fig.savefig(path, dpi=120, bbox_inches="tight")
+    else:
+        fig.savefig(path, dpi=120)
+    plt.close(fig)
 
 
 def model_inputs(model) -> dict | None:
@@ -38,11 +50,11 @@ def model_inputs(model) -> dict | None:
     return {"class": type(model).__name__, **arrays}
 
 
-def default_store(kind: str, inputs: dict) -> str:
-    """``.bifwatch-sweeps/<kind>-<12 hex digits of a sha256 of inputs>.sqlite`` (folder created)."""
+def default_store(kind: str, inputs: dict, *, suffix: str = ".sqlite") -> str:
+    """``.bifwatch-sweeps/<kind>-<12 hex digits of a sha256 of inputs><suffix>`` (folder created)."""
     digest = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:12]
     os.makedirs(DEFAULT_STORE_DIR, exist_ok=True)
-    return os.path.join(DEFAULT_STORE_DIR, f"{kind}-{digest}.sqlite")
+    return os.path.join(DEFAULT_STORE_DIR, f"{kind}-{digest}{suffix}")
 
 
 def remove_store(store: str) -> None:

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ._output import save_figure
 from ._parser import nonnegative_int
 
 
@@ -58,22 +59,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"{args.name}{' (quick)' if args.quick else ''}: {EXPERIMENTS[args.name].description}")
     print(result.summary())
     result.to_json(stem + ".json")
-    _save(result, stem + ".png")
+    save_figure(result.plot, stem + ".png")
     print(f"wrote {stem}.json and {stem}.png; {seconds:.1f} s")
     return 0
-
-
-def _save(result, path: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    drawn = result.plot()  # a Figure, an Axes, or an array of Axes
-    fig = drawn if hasattr(drawn, "savefig") else getattr(drawn, "figure", None)
-    fig = fig if fig is not None else drawn.flat[0].figure
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
 
 
 def _seed(args, default: int) -> int:

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._json import write_json
 from .._validation import check_int, check_positive_float
-from ._experiments import _write_json
 from ._lowrank import init_lowrank
 from ._training import train_da
 
@@ -66,7 +66,7 @@ class RankEffect:
                 "seeds": self.seeds, "epochs": self.epochs, "units": self.units, "reduced": self.reduced}
 
     def to_json(self, path: str | os.PathLike | None = None) -> str:
-        return _write_json(self.to_dict(), path)
+        return write_json(self.to_dict(), path)
 
     def plot(self, *, fig=None):
         from ..plotting._ghost_rnn import _figure, plot_rank

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._json import write_json
 from .._validation import check_int, check_positive_float
-from ._experiments import NLZCollapse, _write_json, collapse_experiment
+from ._experiments import NLZCollapse, collapse_experiment
 from ._training import train_da
 
 CONFIDENCES = (10.0, 3.0, 1.0, 0.3, 0.1, 0.01)
@@ -64,7 +65,7 @@ class ConfidenceRecovery:
                 "lr": self.lr, "collapse_counts": self.collapse_counts, "reduced": self.reduced}
 
     def to_json(self, path: str | os.PathLike | None = None) -> str:
-        return _write_json(self.to_dict(), path)
+        return write_json(self.to_dict(), path)
 
     def plot(self, *, fig=None):
         from ..plotting._ghost_rnn import _figure, plot_confidence

@@ -7,12 +7,12 @@ than the paper's 500k epochs (see ``abrupt_learning_experiment``).
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 
 import numpy as np
 
+from .._json import write_json
 from .._validation import check_int, check_positive_float
 from ._latent_batch import rank_one_summary
 from ._lowrank import LowRankRNN, init_lowrank
@@ -80,7 +80,7 @@ class AbruptLearning:
                 "run": self.run.to_dict(every=max(1, self.run.epochs // 5000))}
 
     def to_json(self, path: str | os.PathLike | None = None) -> str:
-        return _write_json(self.to_dict(), path)
+        return write_json(self.to_dict(), path)
 
     def plot(self, *, fig=None):
         from ..plotting._ghost_rnn import plot_abrupt
@@ -191,7 +191,7 @@ class NLZCollapse:
                 "nlz": self.nlz.to_dict(), "reduced": self.reduced, "run": self.run.to_dict(curves=False)}
 
     def to_json(self, path: str | os.PathLike | None = None) -> str:
-        return _write_json(self.to_dict(), path)
+        return write_json(self.to_dict(), path)
 
     def plot(self, *, fig=None):
         from ..plotting._ghost_rnn import plot_collapse
@@ -239,11 +239,3 @@ def collapse_experiment(
 def _rank_one_arrays(models) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return (np.stack([net.m[:, 0] for net in models]), np.stack([net.right[:, 0] for net in models]),
             np.stack([net.b for net in models]))
-
-
-def _write_json(data: dict, path) -> str:
-    text = json.dumps(data, allow_nan=False)
-    if path is not None:
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(text + "\n")
-    return text

@@ -12,11 +12,12 @@ one eigenvalue near 1 (map) or 0 (flow).
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 
 import numpy as np
+
+from .._json import write_json
 
 TIMES = ("discrete", "continuous")
 KINDS = ("fixed", "slow")
@@ -189,11 +190,7 @@ class SlowPoints:
 
     def to_json(self, path: str | os.PathLike | None = None) -> str:
         """The JSON text of :meth:`to_dict`; also written to ``path`` when given."""
-        text = json.dumps(self.to_dict(), indent=2, allow_nan=False)
-        if path is not None:
-            with open(path, "w", encoding="utf-8") as handle:
-                handle.write(text + "\n")
-        return text
+        return write_json(self.to_dict(), path, indent=2)
 
     def table(self) -> str:
         """One row per point: kind, q, stability, leading eigenvalue, the point."""

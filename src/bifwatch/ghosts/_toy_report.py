@@ -5,12 +5,12 @@ Learning rates refer to the un-normalised loss L_u (time units); losses are norm
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, replace
 
 import numpy as np
 
+from .._json import write_json
 from .._validation import check_int
 from ._toy import (
     DelayedActivationToy,
@@ -148,11 +148,7 @@ class ToyReport:
         for curve in data["learning_curves"]:
             if not np.isfinite(curve["flow_epochs_to_optimum"]):
                 curve["flow_epochs_to_optimum"] = None
-        text = json.dumps(data, indent=1, allow_nan=False)
-        if path is not None:
-            with open(path, "w", encoding="utf-8") as handle:
-                handle.write(text + "\n")
-        return text
+        return write_json(data, path, indent=1)
 
     def summary(self) -> str:
         """A few readable lines: the closed forms, both critical rates, the learning curves."""

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 
 import numpy as np
 
+from .._json import write_json
 from .._validation import check_int, check_positive_float, to_numpy
 from ._lowrank import LowRankRNN
 from ._nlz import NLZResult, no_learning_zone
@@ -140,11 +140,7 @@ class DATrainingRun:
 
     def to_json(self, path: str | os.PathLike | None = None, *, curves: bool = True, every: int = 1) -> str:
         """The JSON text of :meth:`to_dict` (NaN written as null); also written to ``path`` when given."""
-        text = json.dumps(self.to_dict(curves=curves, every=every), allow_nan=False)
-        if path is not None:
-            with open(path, "w", encoding="utf-8") as handle:
-                handle.write(text + "\n")
-        return text
+        return write_json(self.to_dict(curves=curves, every=every), path)
 
     def plot(self, index: int = 0, *, fig=None):
         """Loss and gradient norm, F_min and fixed-point count of network ``index`` (a Figure)."""

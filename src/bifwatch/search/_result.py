@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 
 import numpy as np
 
+from .._json import write_json
 from ..models import AbstractPLRNN
 from ._cycle import Cycle
 from ._stats import OrderStats
@@ -69,11 +69,7 @@ class CycleSearchResult:
 
     def to_json(self, path: str | os.PathLike | None = None) -> str:
         """The JSON text of :meth:`to_dict`; also written to ``path`` when given."""
-        text = json.dumps(self.to_dict(), indent=2, allow_nan=False)
-        if path is not None:
-            with open(path, "w", encoding="utf-8") as handle:
-                handle.write(text + "\n")
-        return text
+        return write_json(self.to_dict(), path, indent=2)
 
     def table(self, *, max_rows: int | None = None) -> str:
         """A readable table: one row per cycle, then one line per order on how it was searched."""
