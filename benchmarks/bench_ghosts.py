@@ -14,8 +14,8 @@ against a baseline run in the same process:
 3. ``bw.exact_slow_points`` on seeded random PLRNNs (M = 2, 4, 8): time and regions per second;
    for M = 2 against a dense-grid + scipy Nelder-Mead oracle (the torch finder cannot find
    minima of q on a kink, so it is no baseline here).
-4. ``bw.toy_empirical_critical_lr`` at T = 100 (default settings) against the analytic
-   ``bw.critical_learning_rate(100)``.
+4. ``toy_study.empirical_critical_lr`` at T = 100 (default settings) against the analytic
+   ``toy_study.critical_learning_rate(100)``.
 
 Usage (from the repository root)::
 
@@ -323,9 +323,9 @@ def part_exact(args) -> str:
 
 
 def part_toy(args) -> str:
-    toy = bw.DelayedActivationToy(T=args.toy_T)
-    t, rate = timed(lambda: bw.toy_empirical_critical_lr(toy))
-    exact = bw.critical_learning_rate(args.toy_T)
+    toy = toy_study.DelayedActivationToy(T=args.toy_T)
+    t, rate = timed(lambda: toy_study.empirical_critical_lr(toy))
+    exact = toy_study.critical_learning_rate(args.toy_T)
     print(f"  toy: {t:.2f} s, ratio {rate / exact:.4f}", flush=True)
     row = [f"{args.toy_T:g}", f"{rate:.4e}", f"{exact:.4e}", f"**{rate / exact:.4f}**", f"{t:.2f}"]
     return (

@@ -41,11 +41,11 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..ghosts import DelayedActivationToy, ghost_toy_report
+    from ..studies import toy
 
-    toy = DelayedActivationToy(T=args.T, dt=args.dt, threshold=args.threshold, confidence=args.confidence)
-    report = ghost_toy_report(
-        toy, epochs=args.epochs, inits=args.inits, n_rates=args.rates, seed=args.seed,
+    model = toy.DelayedActivationToy(T=args.T, dt=args.dt, threshold=args.threshold, confidence=args.confidence)
+    report = toy.report(
+        model, epochs=args.epochs, inits=args.inits, n_rates=args.rates, seed=args.seed,
         curve_epochs=args.curve_epochs, critical_inits=args.critical_inits,
     )
     print(report.summary())

@@ -69,10 +69,10 @@ def _seed(args, default: int) -> int:
 
 
 def _ghost_toy(args):
-    from ..ghosts import DelayedActivationToy, ghost_toy_report
+    from ..studies import toy
 
     sizes = {"epochs": 2000, "inits": 4, "n_rates": 12, "curve_epochs": 300, "critical_inits": 10}
-    return ghost_toy_report(DelayedActivationToy(), seed=_seed(args, 0), **(sizes if args.quick else {}))
+    return toy.report(toy.DelayedActivationToy(), seed=_seed(args, 0), **(sizes if args.quick else {}))
 
 
 def _ghost_abrupt(args):

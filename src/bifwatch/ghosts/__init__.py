@@ -1,4 +1,4 @@
-"""Ghosts: slow points, the saddle-node toy model of abrupt learning, and low-rank RNNs on the
+"""Ghosts: slow points, and low-rank RNNs on the
 delayed-activation task (Dinc et al., arXiv 2501.02378).
 
 Nothing here imports torch at import time; the PyTorch parts import it inside their functions.
@@ -6,27 +6,6 @@ Nothing here imports torch at import time; the PyTorch parts import it inside th
 
 from ._slow_points import Matching as Matching
 from ._slow_points import SlowPoints as SlowPoints
-
-# --- toy model (_toy*.py) ---
-# isort: split
-from ._toy import DelayedActivationToy as DelayedActivationToy
-from ._toy import critical_learning_rate as critical_learning_rate
-from ._toy import toy_analytic_gradient as toy_analytic_gradient
-from ._toy import toy_analytic_loss as toy_analytic_loss
-from ._toy import toy_blowup_time as toy_blowup_time
-from ._toy import toy_flow_epochs as toy_flow_epochs
-from ._toy import toy_simulated_loss as toy_simulated_loss
-from ._toy import toy_simulated_loss_and_gradient as toy_simulated_loss_and_gradient
-from ._toy_descent import ToyDescent as ToyDescent
-from ._toy_descent import toy_gradient_descent as toy_gradient_descent
-from ._toy_descent import toy_initial_values as toy_initial_values
-from ._toy_report import ToyReport as ToyReport
-from ._toy_report import ghost_toy_report as ghost_toy_report
-from ._toy_report import toy_gradient_vs_confidence as toy_gradient_vs_confidence
-from ._toy_sweep import ToyLearningRateSweep as ToyLearningRateSweep
-from ._toy_sweep import toy_default_rates as toy_default_rates
-from ._toy_sweep import toy_empirical_critical_lr as toy_empirical_critical_lr
-from ._toy_sweep import toy_learning_rate_sweep as toy_learning_rate_sweep
 
 # --- slow-point finder for PyTorch models (_finder*.py) ---
 # isort: split

@@ -1,4 +1,4 @@
-"""Everything the paper shows about the toy model, in one result: ``ghost_toy_report``.
+"""Everything the paper shows about the toy model, in one result: ``report``.
 
 Learning rates refer to the un-normalised loss L_u (time units); losses are normalised (L_u/T).
 """
@@ -10,28 +10,28 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .._json import write_json
-from .._validation import check_int
-from ._toy import (
+from ..._json import write_json
+from ..._validation import check_int
+from ._descent import ToyDescent, gradient_descent
+from ._model import (
     DelayedActivationToy,
-    toy_analytic_loss,
-    toy_flow_epochs,
-    toy_simulated_loss,
-    toy_simulated_loss_and_gradient,
+    analytic_loss,
+    flow_epochs,
+    simulated_loss,
+    simulated_loss_and_gradient,
 )
-from ._toy_descent import ToyDescent, toy_gradient_descent
-from ._toy_sweep import (
+from ._sweep import (
     ToyLearningRateSweep,
-    toy_default_rates,
-    toy_empirical_critical_lr,
-    toy_learning_rate_sweep,
+    default_rates,
+    empirical_critical_lr,
+    learning_rate_sweep,
 )
 
 #: The confidences of the paper's Fig. 8A (normalised |dL/dr| against r).
 PAPER_CONFIDENCES = (0.01, 0.1, 0.5, 1.0, 2.0)
 
 
-def toy_gradient_vs_confidence(
+def gradient_vs_confidence(
     toy: DelayedActivationToy, r: object, confidences: tuple[float, ...] = PAPER_CONFIDENCES
 ) -> np.ndarray:
     """|dL/dr| of the simulated loss at each confidence, each divided by its maximum over ``r``.
@@ -45,13 +45,13 @@ def toy_gradient_vs_confidence(
     Examples
     --------
     >>> toy = DelayedActivationToy(T=100.0)
-    >>> g = toy_gradient_vs_confidence(toy, toy.r_star * np.array([0.125, 0.5]), (0.1, 2.0))
+    >>> g = gradient_vs_confidence(toy, toy.r_star * np.array([0.125, 0.5]), (0.1, 2.0))
     >>> bool(g[0, 0] > 1e-3 and g[1, 0] < 1e-6)
     True
     """
     r = np.asarray(r, dtype=np.float64)
     shared = np.broadcast_to(r, (len(confidences), r.size))
-    rows = [toy_simulated_loss_and_gradient(replace(toy, confidence=a), row)[1] for a, row in
+    rows = [simulated_loss_and_gradient(replace(toy, confidence=a), row)[1] for a, row in
             zip(confidences, shared, strict=True)]
     magnitude = np.abs(np.stack(rows))
     peak = np.max(magnitude, axis=1, keepdims=True)
@@ -66,7 +66,7 @@ class ToyReport:
     ----------
     toy : DelayedActivationToy
     critical_lr_empirical : float
-        See :func:`~bifwatch.toy_empirical_critical_lr` (un-normalised loss, like ``critical_lr``).
+        See :func:`~bifwatch.empirical_critical_lr` (un-normalised loss, like ``critical_lr``).
     r : ndarray, shape (n_r,)
         The grid of the loss landscape.
     loss_analytic : ndarray, shape (n_r,)
@@ -80,7 +80,7 @@ class ToyReport:
     gradient_r : ndarray, shape (n_g,)
     gradient_confidences : tuple of float
     gradient_simulated : ndarray, shape (len(gradient_confidences), n_g)
-        |dL/dr| divided by its maximum, per confidence (:func:`toy_gradient_vs_confidence`).
+        |dL/dr| divided by its maximum, per confidence (:func:`gradient_vs_confidence`).
     gradient_analytic : ndarray, shape (n_g,)
         The sharp-limit |dL/dr| divided by its supremum (just right of r*/4).
     critical_inits : int
@@ -133,7 +133,7 @@ class ToyReport:
             "loss_landscape": {"r": self.r.tolist(), "analytic": self.loss_analytic.tolist(),
                                "confidences": list(self.landscape_confidences),
                                "simulated": self.loss_simulated.tolist()},
-            "learning_curves": [c.to_dict() | {"flow_epochs_to_optimum": toy_flow_epochs(toy, c.lr)}
+            "learning_curves": [c.to_dict() | {"flow_epochs_to_optimum": flow_epochs(toy, c.lr)}
                                 for c in self.curves],
             "sweep": self.sweep.to_dict(),
             "gradient_vs_confidence": {"r": self.gradient_r.tolist(),
@@ -174,17 +174,17 @@ class ToyReport:
                 f"final loss {curve.final_loss[0]:.3g}")
             reach = f"reaches r* at epoch {int(hit)}" if np.isfinite(hit) else "never reaches r*"
             lines.append(f"lr = {curve.lr:.3g}: {reach} (gradient flow: "
-                         f"{toy_flow_epochs(toy, curve.lr):.0f}), {fate}")
+                         f"{flow_epochs(toy, curve.lr):.0f}), {fate}")
         return "\n".join(lines)
 
     def plot(self, axes=None):
         """The paper's panels (see :func:`bifwatch.plotting._ghost_toy.plot_ghost_toy`); returns the Axes."""
-        from ..plotting._ghost_toy import plot_ghost_toy
+        from ...plotting import plot_ghost_toy
 
         return plot_ghost_toy(self, axes)
 
 
-def ghost_toy_report(
+def report(
     toy: DelayedActivationToy,
     *,
     epochs: int = 10_000,
@@ -202,20 +202,20 @@ def ghost_toy_report(
     ----------
     toy : DelayedActivationToy
     epochs, inits, n_rates, seed : int
-        The learning-rate sweep: ``n_rates`` rates of :func:`~bifwatch.toy_default_rates`,
+        The learning-rate sweep: ``n_rates`` rates of :func:`~bifwatch.default_rates`,
         ``inits`` initialisations each, ``epochs`` epochs.
     curve_epochs : int
         Epochs of the two learning curves.
     curve_rates : (float, float), optional
         Their learning rates; default (10⁻¹⁰, 10⁻⁹)·(100/T)⁵, i.e. 0.11 α_c and 1.1 α_c.
     critical_inits : int
-        Initialisations per rate for :func:`~bifwatch.toy_empirical_critical_lr` (same epochs).
+        Initialisations per rate for :func:`~bifwatch.empirical_critical_lr` (same epochs).
     confidences : tuple of float
         Confidences of the |dL/dr| curves (the paper's Fig. 8A).
 
     Examples
     --------
-    >>> report = ghost_toy_report(DelayedActivationToy(T=100.0), epochs=2000, inits=4, n_rates=10,
+    >>> report = report(DelayedActivationToy(T=100.0), epochs=2000, inits=4, n_rates=10,
     ...                           curve_epochs=100, critical_inits=10, confidences=(1.0,))
     >>> data = report.to_dict()
     >>> f"{data['r_star']:.4e} {data['critical_lr']:.3e}", 0.95 < data["critical_lr_ratio"] < 1.1
@@ -231,19 +231,19 @@ def ghost_toy_report(
     sharp = np.where(gradient_r > toy.point_of_no_return, (toy.point_of_no_return / gradient_r) ** 1.5, 0.0)
     return ToyReport(
         toy=toy,
-        critical_lr_empirical=toy_empirical_critical_lr(toy, epochs=epochs, inits=critical_inits, seed=seed),
+        critical_lr_empirical=empirical_critical_lr(toy, epochs=epochs, inits=critical_inits, seed=seed),
         r=r,
-        loss_analytic=toy_analytic_loss(toy, r),
+        loss_analytic=analytic_loss(toy, r),
         landscape_confidences=landscape_confidences,
-        loss_simulated=np.stack([toy_simulated_loss(replace(toy, confidence=a), r)
+        loss_simulated=np.stack([simulated_loss(replace(toy, confidence=a), r)
                                  for a in landscape_confidences]),
-        curves=tuple(toy_gradient_descent(toy, lr, epochs=curve_epochs, noise=0.0) for lr in curve_rates),
-        sweep=toy_learning_rate_sweep(
-            toy, toy_default_rates(toy, n_rates), epochs=epochs, inits=inits, seed=seed
+        curves=tuple(gradient_descent(toy, lr, epochs=curve_epochs, noise=0.0) for lr in curve_rates),
+        sweep=learning_rate_sweep(
+            toy, default_rates(toy, n_rates), epochs=epochs, inits=inits, seed=seed
         ),
         gradient_r=gradient_r,
         gradient_confidences=confidences,
-        gradient_simulated=toy_gradient_vs_confidence(toy, gradient_r, confidences),
+        gradient_simulated=gradient_vs_confidence(toy, gradient_r, confidences),
         gradient_analytic=sharp,
         critical_inits=critical_inits,
     )

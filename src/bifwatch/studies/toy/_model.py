@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import check_positive_float, to_numpy
+from ..._validation import check_positive_float, to_numpy
 
 #: The Euler state is clipped to [−CLIP, CLIP] (as in the authors' code) so blow-up stays finite.
 CLIP = 1e6
@@ -148,12 +148,12 @@ def critical_learning_rate(T: float, *, normalised: bool = False) -> float:
     return 3.0 * math.pi**4 / (32.0 * T**power)
 
 
-def toy_blowup_time(r: object) -> np.ndarray:
+def blowup_time(r: object) -> np.ndarray:
     """t*(r) = π/(2√r), the time at which x(t) = √r tan(√r t) blows up; +inf for r ≤ 0.
 
     Examples
     --------
-    >>> np.round(toy_blowup_time([np.pi**2 / 4e4, 0.0]), 9).tolist()
+    >>> np.round(blowup_time([np.pi**2 / 4e4, 0.0]), 9).tolist()
     [100.0, inf]
     """
     r = _as_r(r)
@@ -161,7 +161,7 @@ def toy_blowup_time(r: object) -> np.ndarray:
         return np.where(r > 0, math.pi / (2.0 * np.sqrt(np.maximum(r, 0.0))), np.inf)
 
 
-def toy_analytic_loss(toy: DelayedActivationToy, r: object, *, normalised: bool = True) -> np.ndarray:
+def analytic_loss(toy: DelayedActivationToy, r: object, *, normalised: bool = True) -> np.ndarray:
     """The sharp-output-limit loss of the toy model at ``r`` (any shape).
 
     Returns
@@ -174,7 +174,7 @@ def toy_analytic_loss(toy: DelayedActivationToy, r: object, *, normalised: bool 
     -----
     The output is off before the blow-up time t* and on after it, so the squared error is 1
     on the interval between t* and T (capped at 2T) and 0 elsewhere. The loss is V-shaped at
-    r*, with slopes ∓π/(4 r^{3/2}) on either side (see :func:`toy_analytic_gradient`).
+    r*, with slopes ∓π/(4 r^{3/2}) on either side (see :func:`analytic_gradient`).
 
     This is the paper's formula, with the switch at the blow-up time t*. With a finite
     threshold x* the output actually switches at t_c = arctan(x*/√r)/√r ≈ t* − 1/x*, so the
@@ -183,17 +183,17 @@ def toy_analytic_loss(toy: DelayedActivationToy, r: object, *, normalised: bool 
     Examples
     --------
     >>> toy = DelayedActivationToy(T=100.0)
-    >>> np.round(toy_analytic_loss(toy, toy.r_star * np.array([0.2, 0.5, 1, 2, 10])), 3).tolist()
+    >>> np.round(analytic_loss(toy, toy.r_star * np.array([0.2, 0.5, 1, 2, 10])), 3).tolist()
     [1.0, 0.414, 0.0, 0.293, 0.684]
     """
     r = _as_r(r)
-    t_star = toy_blowup_time(np.maximum(r, toy.point_of_no_return))
+    t_star = blowup_time(np.maximum(r, toy.point_of_no_return))
     loss = np.where(r > toy.point_of_no_return, np.abs(t_star - toy.T) / toy.T, 1.0)
     return loss if normalised else loss * toy.T
 
 
-def toy_analytic_gradient(toy: DelayedActivationToy, r: object, *, normalised: bool = True) -> np.ndarray:
-    """dL/dr of :func:`toy_analytic_loss`: 0 in the no-learning zone r ≤ r*/4, ∓π/(4 r^{3/2}) beyond.
+def analytic_gradient(toy: DelayedActivationToy, r: object, *, normalised: bool = True) -> np.ndarray:
+    """dL/dr of :func:`analytic_loss`: 0 in the no-learning zone r ≤ r*/4, ∓π/(4 r^{3/2}) beyond.
 
     Returns
     -------
@@ -204,7 +204,7 @@ def toy_analytic_gradient(toy: DelayedActivationToy, r: object, *, normalised: b
     Examples
     --------
     >>> toy = DelayedActivationToy(T=100.0)
-    >>> g = toy_analytic_gradient(toy, toy.r_star * np.array([0.1, 0.5, 1.0001]), normalised=False)
+    >>> g = analytic_gradient(toy, toy.r_star * np.array([0.1, 0.5, 1.0001]), normalised=False)
     >>> (g[0], bool(g[1] < 0), bool(np.isclose(g[2], toy.gradient_at_minimum, rtol=1e-3)))
     (np.float64(0.0), True, True)
     """
@@ -214,21 +214,21 @@ def toy_analytic_gradient(toy: DelayedActivationToy, r: object, *, normalised: b
     return gradient / toy.T if normalised else gradient
 
 
-def toy_simulated_loss(toy: DelayedActivationToy, r: object, *, normalised: bool = True) -> np.ndarray:
+def simulated_loss(toy: DelayedActivationToy, r: object, *, normalised: bool = True) -> np.ndarray:
     """The loss of the Euler-simulated toy model at ``r`` (any shape), at ``toy.confidence``.
 
-    See :func:`toy_simulated_loss_and_gradient` for the simulation.
+    See :func:`simulated_loss_and_gradient` for the simulation.
 
     Examples
     --------
     >>> toy = DelayedActivationToy(T=100.0, dt=0.1, threshold=10.0, confidence=1.0)
-    >>> np.round(toy_simulated_loss(toy, toy.r_star * np.array([0.3, 1.0, 10.0])), 4).tolist()
+    >>> np.round(simulated_loss(toy, toy.r_star * np.array([0.3, 1.0, 10.0])), 4).tolist()
     [0.8307, 0.0044, 0.6801]
     """
-    return toy_simulated_loss_and_gradient(toy, r, normalised=normalised)[0]
+    return simulated_loss_and_gradient(toy, r, normalised=normalised)[0]
 
 
-def toy_simulated_loss_and_gradient(
+def simulated_loss_and_gradient(
     toy: DelayedActivationToy, r: object, *, normalised: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
     """The Euler-simulated loss and its exact derivative in r, for every entry of ``r`` at once.
@@ -282,7 +282,7 @@ def toy_simulated_loss_and_gradient(
     return loss * scale, gradient * scale
 
 
-def toy_flow_epochs(toy: DelayedActivationToy, lr: float, *, r0: float | None = None) -> float:
+def flow_epochs(toy: DelayedActivationToy, lr: float, *, r0: float | None = None) -> float:
     """Epochs that gradient *flow* on L_u with rate ``lr`` needs to carry r from ``r0`` to r*.
 
     Notes
@@ -294,7 +294,7 @@ def toy_flow_epochs(toy: DelayedActivationToy, lr: float, *, r0: float | None = 
     Examples
     --------
     >>> toy = DelayedActivationToy(T=100.0)
-    >>> round(toy_flow_epochs(toy, 1e-10)), round(toy_flow_epochs(toy, 3e-10))
+    >>> round(flow_epochs(toy, 1e-10)), round(flow_epochs(toy, 3e-10))
     (1535, 512)
     """
     lr = check_positive_float("lr", lr)

@@ -9,20 +9,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import check_int
-from ._toy import DelayedActivationToy
-from ._toy_descent import _check_rates, _descend, toy_initial_values
+from ..._validation import check_int
+from ._descent import _check_rates, _descend, initial_values
+from ._model import DelayedActivationToy
 
 #: Epochs at which the paper's sweep reports the loss (those ≤ ``epochs`` are used).
 PAPER_CHECKPOINTS = (1000, 2000, 3000, 5000, 10_000)
 
 
-def toy_default_rates(toy: DelayedActivationToy, n: int = 100) -> np.ndarray:
+def default_rates(toy: DelayedActivationToy, n: int = 100) -> np.ndarray:
     """The paper's grid logspace(−11, −8, n) at T = 100, scaled by (100/T)⁵ to follow α_c ∝ T⁻⁵.
 
     Examples
     --------
-    >>> toy_default_rates(DelayedActivationToy(T=100.0), 4).tolist()
+    >>> default_rates(DelayedActivationToy(T=100.0), 4).tolist()
     [1e-11, 1e-10, 1e-09, 1e-08]
     """
     n = check_int("n", n, minimum=2)
@@ -98,7 +98,7 @@ class ToyLearningRateSweep:
         }
 
 
-def toy_learning_rate_sweep(
+def learning_rate_sweep(
     toy: DelayedActivationToy,
     rates: object | None = None,
     *,
@@ -115,15 +115,15 @@ def toy_learning_rate_sweep(
     ----------
     toy : DelayedActivationToy
     rates : array_like, shape (n,), optional
-        Learning rates for the un-normalised loss L_u; default :func:`toy_default_rates` (100 rates).
+        Learning rates for the un-normalised loss L_u; default :func:`default_rates` (100 rates).
     epochs, inits, seed, noise :
-        As in :func:`~bifwatch.toy_gradient_descent`; every rate starts from the same ``inits``
+        As in :func:`~bifwatch.gradient_descent`; every rate starts from the same ``inits``
         initial values (common random numbers), so rates differ only by the rate.
     checkpoints : tuple of int, optional
         Epochs at which to record the loss; default those of (1000, 2000, 3000, 5000, 10000)
         below ``epochs``, and ``epochs`` itself (always added).
     gradient : {"analytic", "simulated"}
-        See :func:`~bifwatch.toy_gradient_descent` (the simulated gradient is very slow here).
+        See :func:`~bifwatch.gradient_descent` (the simulated gradient is very slow here).
 
     Performance notes
     -----------------
@@ -133,14 +133,14 @@ def toy_learning_rate_sweep(
     Examples
     --------
     >>> toy = DelayedActivationToy(T=100.0)
-    >>> sweep = toy_learning_rate_sweep(toy, [1e-10, 2e-9], epochs=3000, inits=4)
+    >>> sweep = learning_rate_sweep(toy, [1e-10, 2e-9], epochs=3000, inits=4)
     >>> sweep.stuck_fraction.tolist(), bool(sweep.loss_mean[-1, 0] < 0.05)
     ([0.0, 1.0], True)
     """
-    rates = np.sort(_check_rates(toy_default_rates(toy) if rates is None else rates, "rates"))
+    rates = np.sort(_check_rates(default_rates(toy) if rates is None else rates, "rates"))
     epochs = check_int("epochs", epochs, minimum=1)
     checkpoints = _checkpoints(checkpoints, epochs)
-    r0 = toy_initial_values(toy, inits, seed=seed, noise=noise)
+    r0 = initial_values(toy, inits, seed=seed, noise=noise)
     r = np.broadcast_to(r0, (rates.size, r0.size))
     snapshots, loss = _descend(toy, rates[:, None], r, epochs, gradient=gradient, record=checkpoints)
     return ToyLearningRateSweep(
@@ -149,7 +149,7 @@ def toy_learning_rate_sweep(
     )
 
 
-def toy_empirical_critical_lr(
+def empirical_critical_lr(
     toy: DelayedActivationToy,
     *,
     rates: object | None = None,
@@ -166,9 +166,9 @@ def toy_empirical_critical_lr(
     ----------
     toy : DelayedActivationToy
     rates : array_like, optional
-        The coarse grid that brackets the rate; default :func:`toy_default_rates` with 31 rates.
+        The coarse grid that brackets the rate; default :func:`default_rates` with 31 rates.
     epochs, inits, seed, noise :
-        As in :func:`toy_learning_rate_sweep`: each rate is run from the same ``inits`` starts.
+        As in :func:`learning_rate_sweep`: each rate is run from the same ``inits`` starts.
     rounds, points : int
         Refinement: ``rounds`` times, the bracket [α_lo, α_hi] (α_lo: fewer than half stuck,
         α_hi: at least half) is cut at ``points`` log-spaced rates and shrunk to the crossing.
@@ -194,13 +194,13 @@ def toy_empirical_critical_lr(
     Examples
     --------
     >>> toy = DelayedActivationToy(T=100.0)
-    >>> rate = toy_empirical_critical_lr(toy, epochs=3000, inits=20, rounds=1, points=8)
+    >>> rate = empirical_critical_lr(toy, epochs=3000, inits=20, rounds=1, points=8)
     >>> bool(0.98 < rate / toy.critical_lr < 1.1)
     True
     """
-    grid = np.sort(_check_rates(toy_default_rates(toy, 31) if rates is None else rates, "rates"))
+    grid = np.sort(_check_rates(default_rates(toy, 31) if rates is None else rates, "rates"))
     rounds, points = check_int("rounds", rounds, minimum=0), check_int("points", points, minimum=1)
-    r0 = toy_initial_values(toy, inits, seed=seed, noise=noise)
+    r0 = initial_values(toy, inits, seed=seed, noise=noise)
     epochs = check_int("epochs", epochs, minimum=1)
     fraction = _stuck_fraction(toy, grid, r0, epochs)
     first = np.flatnonzero(fraction >= 0.5)

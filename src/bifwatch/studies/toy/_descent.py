@@ -12,15 +12,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import check_int, to_numpy
-from ._toy import DelayedActivationToy, toy_analytic_loss, toy_simulated_loss, toy_simulated_loss_and_gradient
+from ..._validation import check_int, to_numpy
+from ._model import DelayedActivationToy, analytic_loss, simulated_loss, simulated_loss_and_gradient
 
 #: Where the gradient comes from: the sharp-limit formula (the paper's choice) or the exact
 #: derivative of the Euler simulation at the toy's finite confidence (slow: one simulation per epoch).
 GRADIENTS = ("analytic", "simulated")
 
 
-def toy_initial_values(
+def initial_values(
     toy: DelayedActivationToy, inits: int, *, seed: int = 0, noise: float = 0.1
 ) -> np.ndarray:
     """The paper's starting points r₀ = 10 r* + N(0, (noise · r*)²), shape (inits,).
@@ -28,10 +28,10 @@ def toy_initial_values(
     Examples
     --------
     >>> toy = DelayedActivationToy(T=100.0)
-    >>> r0 = toy_initial_values(toy, 3, seed=1)
+    >>> r0 = initial_values(toy, 3, seed=1)
     >>> r0.shape, bool(np.all(np.abs(r0 / toy.r_star - 10) < 0.5))
     ((3,), True)
-    >>> toy_initial_values(toy, 2, noise=0.0).tolist() == [10 * toy.r_star] * 2
+    >>> initial_values(toy, 2, noise=0.0).tolist() == [10 * toy.r_star] * 2
     True
     """
     inits = check_int("inits", inits, minimum=1)
@@ -98,7 +98,7 @@ class ToyDescent:
                 "stuck": self.stuck.tolist()}
 
 
-def toy_gradient_descent(
+def gradient_descent(
     toy: DelayedActivationToy,
     lr: float,
     *,
@@ -119,7 +119,7 @@ def toy_gradient_descent(
     epochs, inits : int
         Epochs (≥ 1) and initialisations (≥ 1).
     seed : int
-        Seed of the initial values (see :func:`toy_initial_values`).
+        Seed of the initial values (see :func:`initial_values`).
     noise : float, default 0.1
         Standard deviation of the initial values around 10 r*, in units of r*; 0 for the
         paper's deterministic start r₀ = 10 r*.
@@ -133,13 +133,13 @@ def toy_gradient_descent(
     Examples
     --------
     >>> toy = DelayedActivationToy(T=100.0)
-    >>> good = toy_gradient_descent(toy, 1e-10, noise=0.0)
-    >>> bad = toy_gradient_descent(toy, 1e-9, noise=0.0)
+    >>> good = gradient_descent(toy, 1e-10, noise=0.0)
+    >>> bad = gradient_descent(toy, 1e-9, noise=0.0)
     >>> int(good.epochs_to_optimum[0]), bool(good.stuck[0]), bool(bad.stuck[0])
     (1538, False, True)
     """
     lr = _check_rates(np.array([lr]), "lr")[0]
-    start = toy_initial_values(toy, inits, seed=seed, noise=noise) if r0 is None else _check_r0(r0)
+    start = initial_values(toy, inits, seed=seed, noise=noise) if r0 is None else _check_r0(r0)
     epochs = check_int("epochs", epochs, minimum=1)
     rs, losses = _descend(toy, lr, start, epochs, gradient=gradient, record=range(epochs + 1))
     return ToyDescent(toy=toy, lr=float(lr), gradient=gradient, r=rs, loss=losses)
@@ -157,12 +157,12 @@ def _descend(toy, lr, r, epochs: int, *, gradient: str, record) -> tuple[np.ndar
             m = np.maximum(r, pnr)
             slope = np.where(r > pnr, np.sign(r - r_star) * (math.pi / 4.0), 0.0) / (m * np.sqrt(m))
         else:
-            slope = toy_simulated_loss_and_gradient(toy, r, normalised=False)[1]
+            slope = simulated_loss_and_gradient(toy, r, normalised=False)[1]
         r = r - lr * slope
         if epoch in record:
             snapshots.append(r)
     rs = np.stack(snapshots)
-    loss = toy_analytic_loss(toy, rs) if gradient == "analytic" else toy_simulated_loss(toy, rs)
+    loss = analytic_loss(toy, rs) if gradient == "analytic" else simulated_loss(toy, rs)
     return rs, loss
 
 
