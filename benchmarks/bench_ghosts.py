@@ -49,6 +49,7 @@ from machine import cpu_model  # noqa: E402
 from scipy.optimize import minimize  # noqa: E402
 
 import bifwatch as bw  # noqa: E402
+import bifwatch.studies.toy as toy_study  # noqa: E402
 
 torch.set_num_threads(1)
 

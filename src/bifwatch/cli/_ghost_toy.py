@@ -43,7 +43,8 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..studies import toy
 
-    model = toy.DelayedActivationToy(T=args.T, dt=args.dt, threshold=args.threshold, confidence=args.confidence)
+    model = toy.DelayedActivationToy(T=args.T, dt=args.dt, threshold=args.threshold,
+                                     confidence=args.confidence)
     report = toy.report(
         model, epochs=args.epochs, inits=args.inits, n_rates=args.rates, seed=args.seed,
         curve_epochs=args.curve_epochs, critical_inits=args.critical_inits,
