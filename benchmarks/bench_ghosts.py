@@ -4,9 +4,9 @@ Four parts, one process, public API only (``import bifwatch as bw``); every figu
 against a baseline run in the same process:
 
 1. Rank-one delayed-activation gradient, ms per epoch (one trial of S networks, N units):
-   ``bw.rank_one_gradient`` (closed-kappa exact BPTT, numpy) against ``bw.lowrank_gradient``
-   (general numpy BPTT) and ``bw.autograd_gradient`` (torch autograd, float64), models from
-   ``bw.init_lowrank``; the three gradients are compared (max relative difference).
+   ``lowrank.rank_one_gradient`` (closed-kappa exact BPTT, numpy) against ``lowrank.lowrank_gradient``
+   (general numpy BPTT) and ``lowrank.autograd_gradient`` (torch autograd, float64), models from
+   ``lowrank.init_lowrank``; the three gradients are compared (max relative difference).
 2. ``bw.find_slow_points`` from many starts at once against the same problem solved start by
    start (a loop of calls with one start each, on a subset of the starts, scaled): a 2-D tanh
    ``nn.RNN`` with W = 2 I (9 fixed points) and a GRU whose starts ``bw.sample_states`` draws
@@ -50,6 +50,7 @@ from scipy.optimize import minimize  # noqa: E402
 
 import bifwatch as bw  # noqa: E402
 import bifwatch.studies.toy as toy_study  # noqa: E402
+from bifwatch.studies import lowrank  # noqa: E402
 
 torch.set_num_threads(1)
 
@@ -92,16 +93,16 @@ def rel_diff(a: dict, b: dict) -> float:
 def part_gradient(args) -> str:
     rows = []
     for S in args.networks:
-        nets = [bw.init_lowrank(args.units, 1, seed=s) for s in range(S)]
+        nets = [lowrank.init_lowrank(args.units, 1, seed=s) for s in range(S)]
         m = np.stack([net.m[:, 0] for net in nets])
         n = np.stack([net.n[:, 0] for net in nets])
         b = np.stack([net.b for net in nets])
         c = np.array([net.confidence for net in nets])
         arrays = {"m": m[:, :, None], "n": n[:, :, None], "b": b, "confidence": c}
         runs = {
-            "closed": lambda m=m, n=n, b=b, c=c: bw.rank_one_gradient(m, n, b, c),
-            "general": lambda arrays=arrays: bw.lowrank_gradient(arrays),
-            "autograd": lambda nets=nets: bw.autograd_gradient(nets),
+            "closed": lambda m=m, n=n, b=b, c=c: lowrank.rank_one_gradient(m, n, b, c),
+            "general": lambda arrays=arrays: lowrank.lowrank_gradient(arrays),
+            "autograd": lambda nets=nets: lowrank.autograd_gradient(nets),
         }
         out = {k: f() for k, f in runs.items()}  # warm-up, and the gradients compared
         times: dict[str, list[float]] = {k: [] for k in runs}

@@ -11,14 +11,14 @@ import numpy as np
 import pytest
 from scipy.optimize import brentq
 
-from bifwatch import (
+from bifwatch.training import loss_drops
+from bifwatch.studies.lowrank import (
     DATask,
     LowRankRNN,
     autograd_gradient,
     init_lowrank,
     latent_flow,
     latent_slow_points,
-    loss_drops,
     lowrank_gradient,
     lowrank_torch_module,
     no_learning_zone,
@@ -244,7 +244,7 @@ def test_rank_one_points_match_a_dense_grid_both_ways(seed):
 
 
 def test_batched_records_equal_the_single_network_finder():
-    from bifwatch.ghosts._latent_batch import rank_one_summary
+    from bifwatch.studies.lowrank._latent_batch import rank_one_summary
 
     rng = np.random.default_rng(7)
     m = rng.normal(0, 2, (40, 20)) / np.sqrt(20)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from cli_run import ok, usage_error
 
-from bifwatch import (
+from bifwatch.studies.lowrank import (
     DAEpoch,
     collapse_experiment,
     confidence_experiment,
@@ -290,7 +290,7 @@ def test_figures_of_the_experiments(tmp_path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from bifwatch.ghosts import abrupt_learning_experiment
+    from bifwatch.studies.lowrank import abrupt_learning_experiment
 
     result = abrupt_learning_experiment(lr=0.05, epochs=600, units=20, analyse_every=50)
     assert len(result.snapshots) == 3 and result.snapshot_epochs[0] == 0

@@ -62,7 +62,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..ghosts import init_lowrank, train_da
+    from ..studies.lowrank import init_lowrank, train_da
 
     if args.rank != 1 and args.analyse_every:
         raise UsageError("--analyse-every needs --rank 1 (the latent flow is tracked for rank one only)")

@@ -76,21 +76,21 @@ def _ghost_toy(args):
 
 
 def _ghost_abrupt(args):
-    from ..ghosts import abrupt_learning_experiment
+    from ..studies.lowrank import abrupt_learning_experiment
 
     sizes = {"lr": 0.01, "epochs": 12_000} if args.quick else {}
     return abrupt_learning_experiment(seed=_seed(args, 13), progress=args.progress, **sizes)
 
 
 def _ghost_collapse(args):
-    from ..ghosts import collapse_experiment
+    from ..studies.lowrank import collapse_experiment
 
     sizes = {"seeds": 6, "epochs": 2000, "lr": 0.06} if args.quick else {}
     return collapse_experiment(seed=_seed(args, 0), progress=args.progress, **sizes)
 
 
 def _ghost_confidence(args):
-    from ..ghosts import collapse_experiment, confidence_experiment
+    from ..studies.lowrank import collapse_experiment, confidence_experiment
 
     sizes = {"seeds": 6, "epochs": 2000, "lr": 0.06} if args.quick else {}
     collapsed = collapse_experiment(seed=_seed(args, 0), progress=args.progress, **sizes)
@@ -98,7 +98,7 @@ def _ghost_confidence(args):
 
 
 def _ghost_rank(args):
-    from ..ghosts import rank_experiment
+    from ..studies.lowrank import rank_experiment
 
     sizes = {"ranks": (1, "full"), "lrs": (0.03, 0.3), "seeds": 2, "epochs": 300} if args.quick else {}
     return rank_experiment(seed=_seed(args, 0), progress=args.progress, **sizes)

@@ -42,7 +42,7 @@ def plot_latent_flow(models, ax=None, *, labels=None, kappa_range=FLOW_RANGE, yl
     kappa = 1 and F = 0 (dashed); fixed points filled (stable) or open (unstable), ghosts as crosses."""
     import matplotlib.pyplot as plt
 
-    from ..ghosts._latent import latent_flow, latent_slow_points
+    from ..studies.lowrank import latent_flow, latent_slow_points
 
     ax = ax if ax is not None else plt.figure(figsize=(5, 3.4)).gca()
     kappa = np.linspace(*kappa_range, 1000)
@@ -63,7 +63,7 @@ def plot_latent_flow(models, ax=None, *, labels=None, kappa_range=FLOW_RANGE, yl
 
 
 def _mark_points(ax, net, sp, colour) -> None:
-    from ..ghosts._latent import latent_flow
+    from ..studies.lowrank import latent_flow
 
     fixed, slow = sp.fixed, sp.slow
     for k, stable in zip(fixed.points[:, 0], fixed.stable, strict=True):
@@ -161,3 +161,20 @@ def plot_rank(result, ax=None, *, nlz: bool = False, legend: bool = True):
     if legend:
         ax.legend(fontsize=8)
     return ax
+
+
+def plot_rank_experiment(result, *, fig=None):
+    """Experiment 4 in two panels: fraction learned and fraction in the NLZ against the learning rate."""
+    fig, axes = _figure(fig, 2)
+    plot_rank(result, axes[0])
+    plot_rank(result, axes[1], nlz=True, legend=False)
+    fig.tight_layout()
+    return fig
+
+
+def plot_confidence_experiment(result, *, fig=None):
+    """Experiment 3 as a figure of its own (see :func:`plot_confidence`)."""
+    fig, axes = _figure(fig, 1)
+    plot_confidence(result, axes[0])
+    fig.tight_layout()
+    return fig

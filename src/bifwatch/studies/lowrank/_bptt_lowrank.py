@@ -39,8 +39,8 @@ def lowrank_gradient(
 
     Examples
     --------
-    >>> from bifwatch.ghosts import init_lowrank
-    >>> from bifwatch.ghosts._lowrank_torch import stack_models
+    >>> from bifwatch.studies.lowrank import init_lowrank
+    >>> from bifwatch.studies.lowrank._lowrank_torch import stack_models
     >>> out = lowrank_gradient(stack_models([init_lowrank(30, 3, seed=0, readout="trained")]))
     >>> out.grads["n"].shape, sorted(out.grads)
     ((1, 30, 3), ['b', 'b_out', 'm', 'n', 'w_out'])

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._json import write_json
-from .._validation import check_int, check_positive_float, to_numpy
+from ..._json import write_json
+from ..._validation import check_int
+from ...training import loss_drops
 from ._lowrank import LowRankRNN
 from ._nlz import NLZResult, no_learning_zone
 from ._task import DATask
@@ -42,7 +43,7 @@ class DATrainingRun:
 
     Examples
     --------
-    >>> from bifwatch.ghosts import init_lowrank, train_da
+    >>> from bifwatch.studies.lowrank import init_lowrank, train_da
     >>> run = train_da(init_lowrank(20, seed=0), lr=0.02, epochs=30, analyse_every=10)
     >>> run.S, run.epochs, run.loss.shape, run.n_fixed.tolist()
     (1, 30, (1, 30), [[1, 1, 1]])
@@ -144,7 +145,7 @@ class DATrainingRun:
 
     def plot(self, index: int = 0, *, fig=None):
         """Loss and gradient norm, F_min and fixed-point count of network ``index`` (a Figure)."""
-        from ..plotting._ghost_rnn import plot_da_training
+        from ...plotting import plot_da_training
 
         return plot_da_training(self, self._index(index), fig=fig)
 
@@ -158,54 +159,6 @@ class DATrainingRun:
 _CURVES = ("loss", "grad_norm", "accuracy")
 _PER_NETWORK = ("lr", "loss", "grad_norm", "accuracy", "last_outputs", "n_fixed", "n_ghosts", "f_min",
                 "fixed_points", "ghosts")
-
-
-def loss_drops(loss: np.ndarray, *, factor: float = 2.5, window: int | None = None) -> np.ndarray:
-    """Epochs at which a loss curve drops abruptly.
-
-    The running minimum r_e = min(loss_0..loss_e) is scanned for stretches where it falls by at
-    least ``factor`` within ``window`` epochs; each stretch gives the epoch of its steepest
-    one-epoch fall of log r. Oscillations (the loss bouncing back up) do not count.
-
-    Parameters
-    ----------
-    loss : array, shape (E,)
-    factor : float, default 2.5
-        Least fall of the running minimum. Not larger: the running minimum already holds the lows
-        of an oscillating plateau, so the rank-one network's second drop falls by only about 2.9.
-    window : int, optional
-        Default max(10, E // 100): a fall within 1 % of the run counts as abrupt.
-
-    Examples
-    --------
-    >>> curve = np.r_[np.full(500, 1.0), np.full(500, 0.1), np.full(500, 1e-3)]
-    >>> loss_drops(curve).tolist()
-    [500, 1000]
-    """
-    loss = to_numpy("loss", loss)
-    if loss.ndim != 1:
-        raise ValueError(f"`loss` must have shape (E,); got shape {loss.shape}")
-    factor = check_positive_float("factor", factor)
-    E = loss.size
-    window = max(10, E // 100) if window is None else check_int("window", window, minimum=1)
-    if E < 2 or factor <= 1:
-        return np.zeros(0, dtype=int)
-    log_min = np.log(np.maximum(np.minimum.accumulate(loss), 1e-300))
-    ahead = log_min[np.minimum(np.arange(E) + window, E - 1)]
-    falling = log_min - ahead >= np.log(factor)
-    fall = np.r_[0.0, log_min[:-1] - log_min[1:]]
-    drops, e = [], 0
-    while e < E:
-        if not falling[e]:
-            e += 1
-            continue
-        end = e
-        while end + 1 < E and falling[end + 1]:
-            end += 1
-        stop = min(end + window, E - 1)
-        drops.append(e + int(np.argmax(fall[e:stop + 1])))
-        e = stop + 1
-    return np.array(drops, dtype=int)
 
 
 def _count(value: int) -> str:

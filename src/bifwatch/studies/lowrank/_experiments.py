@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._json import write_json
-from .._validation import check_int, check_positive_float
+from ..._json import write_json
+from ..._validation import check_int, check_positive_float
 from ._latent_batch import rank_one_summary
 from ._lowrank import LowRankRNN, init_lowrank
 from ._nlz import NLZResult
@@ -83,7 +83,7 @@ class AbruptLearning:
         return write_json(self.to_dict(), path)
 
     def plot(self, *, fig=None):
-        from ..plotting._ghost_rnn import plot_abrupt
+        from ...plotting import plot_abrupt
 
         return plot_abrupt(self, fig=fig)
 
@@ -194,7 +194,7 @@ class NLZCollapse:
         return write_json(self.to_dict(), path)
 
     def plot(self, *, fig=None):
-        from ..plotting._ghost_rnn import plot_collapse
+        from ...plotting import plot_collapse
 
         return plot_collapse(self, fig=fig)
 

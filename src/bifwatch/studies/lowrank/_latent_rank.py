@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_int, check_positive_float
+from ..._validation import check_int, check_positive_float
+from ...ghosts import SlowPoints
 from ._lowrank import LowRankRNN
-from ._slow_points import SlowPoints
 
 _DEFAULT_GRID = {2: 200, 3: 60}
 _MAX_ITERS = 100

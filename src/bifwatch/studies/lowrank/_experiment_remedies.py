@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._json import write_json
-from .._validation import check_int, check_positive_float
+from ..._json import write_json
+from ..._validation import check_int, check_positive_float
 from ._experiments import NLZCollapse, collapse_experiment
 from ._training import train_da
 
@@ -68,12 +68,9 @@ class ConfidenceRecovery:
         return write_json(self.to_dict(), path)
 
     def plot(self, *, fig=None):
-        from ..plotting._ghost_rnn import _figure, plot_confidence
+        from ...plotting import plot_confidence_experiment
 
-        fig, axes = _figure(fig, 1)
-        plot_confidence(self, axes[0])
-        fig.tight_layout()
-        return fig
+        return plot_confidence_experiment(self, fig=fig)
 
 
 def confidence_experiment(

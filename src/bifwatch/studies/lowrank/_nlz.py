@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import check_int, check_positive_float, to_numpy
+from ..._validation import check_int, check_positive_float, to_numpy
 
 
 @dataclass(frozen=True, eq=False)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_int, check_positive_float, to_numpy
+from ..._validation import check_int, check_positive_float, to_numpy
+from ...ghosts import SlowPoints
 from ._lowrank import LowRankRNN
-from ._slow_points import SlowPoints
 
 #: Points with q = F^2 / 2 below this are fixed points (refinement reaches q ~ 1e-30).
 Q_FIXED = 1e-20

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._json import write_json
-from .._validation import check_int, check_positive_float
+from ..._json import write_json
+from ..._validation import check_int, check_positive_float
 from ._lowrank import init_lowrank
 from ._training import train_da
 
@@ -69,13 +69,9 @@ class RankEffect:
         return write_json(self.to_dict(), path)
 
     def plot(self, *, fig=None):
-        from ..plotting._ghost_rnn import _figure, plot_rank
+        from ...plotting import plot_rank_experiment
 
-        fig, axes = _figure(fig, 2)
-        plot_rank(self, axes[0])
-        plot_rank(self, axes[1], nlz=True, legend=False)
-        fig.tight_layout()
-        return fig
+        return plot_rank_experiment(self, fig=fig)
 
 
 def rank_experiment(

@@ -166,7 +166,7 @@ def autograd_gradient(models: Sequence[LowRankRNN], *, task: DATask = DEFAULT_TA
 
     Examples
     --------
-    >>> from bifwatch.ghosts import init_lowrank
+    >>> from bifwatch.studies.lowrank import init_lowrank
     >>> out = autograd_gradient([init_lowrank(20, 2, seed=0, readout="trained")])
     >>> sorted(out.grads), out.grads["m"].shape
     (['b', 'b_out', 'm', 'n', 'w_out'], (1, 20, 2))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import as_float_array, check_int, check_positive_float, to_numpy, unwrap_scalar
+from ..._validation import as_float_array, check_int, check_positive_float, to_numpy, unwrap_scalar
 
 READOUTS = ("latent", "trained")
 

@@ -7,7 +7,7 @@ from functools import cached_property
 
 import numpy as np
 
-from .._validation import check_int, to_numpy
+from ..._validation import check_int, to_numpy
 
 
 @dataclass(frozen=True)

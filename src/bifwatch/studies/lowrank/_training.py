@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .._validation import check_int, to_numpy
-from ._checkpoint import deferred_sigint, load_checkpoint, save_checkpoint
+from ..._validation import check_int, to_numpy
+from ...training import deferred_sigint, load_checkpoint, save_checkpoint
 from ._engines import make_engine
 from ._latent_batch import MAX_POINTS, rank_one_summary
 from ._lowrank import LowRankRNN
@@ -98,7 +98,7 @@ def train_da(
 
     Examples
     --------
-    >>> from bifwatch.ghosts import init_lowrank
+    >>> from bifwatch.studies.lowrank import init_lowrank
     >>> run = train_da([init_lowrank(50, seed=s) for s in range(3)], lr=0.01, epochs=20)
     >>> run.loss.shape, bool(np.all(run.loss[:, -1] <= run.loss[:, 0]))
     ((3, 20), True)
