@@ -23,10 +23,11 @@ import time
 
 import numpy as np
 
-from bifwatch import PLRNN, ParameterPath, find_cycles, parameter_map, run_tasks
+from bifwatch import PLRNN, ParameterPath, find_cycles, parameter_map
 from bifwatch.bifurcations._branches import follow
 from bifwatch.bifurcations._path import parse_parameter, with_entry
 from bifwatch.bifurcations._pieces import PathPieces
+from bifwatch.sweep import run_tasks
 
 #: The README's 2-D PLRNN (a stable 6-cycle); A[0,0] x A[1,1] covers fixed points, 2- to 8-cycles.
 MODEL = PLRNN(A=[[0.9, -0.6], [0.7, -0.7]], W=[[-0.4, 0.2], [1.3, 1.3]], h=[0.5, -0.5])

@@ -27,6 +27,7 @@ import pytest
 from cli_run import ok, usage_error
 
 import bifwatch as bw
+from bifwatch.plotting import plot_speed
 
 # ----------------------------------------------------------------------------------------------
 # helpers: the speed, random models, the sampling oracle
@@ -385,7 +386,7 @@ def test_plot_speed_draws_the_points(tmp_path, M):
 
     model = random_model("shplrnn", M, 1)
     sp = bw.exact_slow_points(model)
-    ax = bw.plot_speed(model, sp, resolution=60)
+    ax = plot_speed(model, sp, resolution=60)
     assert sp.slow.q.size and all(f"q={q:.2g}" in [t.get_text() for t in ax.texts] for q in sp.slow.q)
     marked = np.concatenate([line.get_xdata() for line in ax.lines if line.get_linestyle() == "None"])
     np.testing.assert_allclose(np.sort(marked), np.sort(sp.points[:, 0]))
@@ -409,7 +410,7 @@ def test_plot_speed_draws_the_points(tmp_path, M):
 )
 def test_plot_speed_bad_input(args, kwargs, error, match):
     with pytest.raises(error, match=match):
-        bw.plot_speed(*args, **kwargs)
+        plot_speed(*args, **kwargs)
 
 
 # ----------------------------------------------------------------------------------------------

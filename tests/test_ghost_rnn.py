@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from scipy.optimize import brentq
 
-from bifwatch.training import loss_drops
 from bifwatch.studies.lowrank import (
     DATask,
     LowRankRNN,
@@ -24,6 +23,7 @@ from bifwatch.studies.lowrank import (
     no_learning_zone,
     rank_one_gradient,
 )
+from bifwatch.training import loss_drops
 
 torch = pytest.importorskip("torch")
 

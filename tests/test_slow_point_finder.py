@@ -25,6 +25,7 @@ import numpy as np
 import pytest
 
 import bifwatch as bw
+from bifwatch.plotting import plot_slow_points
 
 torch = pytest.importorskip("torch")
 nn = torch.nn
@@ -500,7 +501,7 @@ def test_plot_markers_segments_and_trajectories():
 
     rnn = _tanh_rnn(2.0 * np.eye(2), 0.0)
     found = bw.find_slow_points(rnn, np.random.default_rng(0).uniform(-1.2, 1.2, (64, 2)), finder=QUICK)
-    ax = bw.plot_slow_points(found, trajectories=np.random.default_rng(1).uniform(-1, 1, (3, 20, 2)))
+    ax = plot_slow_points(found, trajectories=np.random.default_rng(1).uniform(-1, 1, (3, 20, 2)))
     assert sum(len(c.get_offsets()) for c in ax.collections) == 9
     colours = [tuple(c.get_facecolor()[0][:3]) for c in ax.collections]
     assert sorted(colours) == [(0.0, 0.0, 0.0), (1.0, 0.0, 0.0)]  # stable black, unstable red
@@ -509,11 +510,11 @@ def test_plot_markers_segments_and_trajectories():
 
     module = MODULES["gru-batch-first"]()  # M = 5: PCA, with slow points coloured by log10 q
     found = bw.find_slow_points(module, _trajectory_starts(module, 48), input=U, finder=QUICK)
-    ax = bw.plot_slow_points(found)
+    ax = plot_slow_points(found)
     assert sum(len(c.get_offsets()) for c in ax.collections) == len(found)
     assert len(found.slow) and len(ax.figure.axes) == 2  # the colour bar
     plt.close(ax.figure)
     with pytest.raises(TypeError, match="SlowPoints"):
-        bw.plot_slow_points(found.points)
+        plot_slow_points(found.points)
     with pytest.raises(ValueError, match=r"M = 5"):
-        bw.plot_slow_points(found, trajectories=np.zeros((5, 3)))
+        plot_slow_points(found, trajectories=np.zeros((5, 3)))

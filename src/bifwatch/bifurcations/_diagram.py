@@ -15,6 +15,7 @@ from ..search import SCYFI, Exhaustive
 from ..search._find import resolve_orders
 from ._branches import Branch, continue_cycles, seed_cycles
 from ._events import BifurcationEvent
+from ._orbits import orbit_tails
 from ._path import ModelPath, ParameterPath
 from ._pieces import PathPieces
 from ._tasks import run_sweep
@@ -97,11 +98,13 @@ class BifurcationDiagram:
         """Draw the diagram: branches (stable solid, unstable dashed), events marked and labelled.
 
         ``coordinate`` picks the state coordinate on the vertical axis; ``orbits`` > 0 overlays
-        the orbit diagram from simulating that many initial conditions per grid point.
+        the orbit diagram from simulating that many initial conditions per grid point
+        (:func:`orbit_tails`, seeded by ``seed``).
         """
-        from ..plotting._diagram import plot_diagram
+        from ..plotting import plot_diagram
 
-        return plot_diagram(self, ax=ax, coordinate=coordinate, orbits=orbits, seed=seed)
+        tails = orbit_tails(self, orbits, seed=seed) if not isinstance(orbits, int) or orbits else None
+        return plot_diagram(self, ax=ax, coordinate=coordinate, orbits=tails)
 
 
 def bifurcation_diagram(

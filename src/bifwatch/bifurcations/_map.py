@@ -122,7 +122,7 @@ class ParameterMap:
 
     def plot(self, ax=None):
         """Stable objects per cell (categorical colours) with the exactly located events on top."""
-        from ..plotting._map import plot_map
+        from ..plotting import plot_map
 
         return plot_map(self, ax=ax)
 

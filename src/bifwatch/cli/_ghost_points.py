@@ -31,7 +31,8 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .. import exact_slow_points, load_model, plot_speed
+    from .. import exact_slow_points, load_model
+    from ..plotting import plot_speed
 
     model = load_model(args.model, kind=args.kind)
     if args.plot and model.M > 2:

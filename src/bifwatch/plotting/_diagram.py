@@ -27,14 +27,9 @@ _MARKERS = {
 }
 #: Events are labelled with their tags only when there are fewer than this many.
 _MAX_LABELS = 20
-#: Orbit diagram: at most this many grid values are simulated, each for _STEPS steps, and the
-#: last _KEEP points of every orbit are drawn.
-_ORBIT_COLUMNS = 150
-_STEPS = 250
-_KEEP = 20
 
 
-def plot_diagram(diagram, ax=None, *, coordinate: int = 0, orbits: int = 0, seed: int = 0):
+def plot_diagram(diagram, ax=None, *, coordinate: int = 0, orbits=None):
     """Draw a :class:`BifurcationDiagram`: cycle points against the parameter.
 
     Every point z_j of every branch's cycle is drawn as a line over the branch's parameter
@@ -50,13 +45,11 @@ def plot_diagram(diagram, ax=None, *, coordinate: int = 0, orbits: int = 0, seed
         Drawn into; a new figure otherwise.
     coordinate : int, default 0
         State coordinate on the vertical axis, 0 <= coordinate < M (labelled ``z_0``, ...).
-    orbits : int, default 0
-        Overlay the orbit diagram: at each grid value (at most 150, evenly spread) simulate
-        this many initial conditions with the true model for 250 steps and draw the last 20
-        points as small grey dots. Diverging orbits are left out.
-    seed : int, default 0
-        Seed of those initial conditions (half of them next to the cycles found at that
-        value, half uniform in a box around all branches).
+    orbits : tuple of arrays (values (P,), points (P, M)), optional
+        The orbit diagram to draw behind the branches as small grey dots: where simulated
+        orbits end up at each parameter value. :meth:`BifurcationDiagram.plot` computes it
+        (``orbits=N`` there) with :func:`bifwatch.bifurcations.orbit_tails`; the figure only
+        draws it.
 
     Returns
     -------
@@ -65,15 +58,12 @@ def plot_diagram(diagram, ax=None, *, coordinate: int = 0, orbits: int = 0, seed
     Raises
     ------
     ValueError, TypeError
-        ``coordinate`` not an integer in 0..M-1, ``orbits`` not an integer >= 0.
+        ``coordinate`` not an integer in 0..M-1, ``orbits`` of the wrong shapes.
 
     Notes
     -----
     Near a degenerate transcritical bifurcation a branch runs off to infinity; the vertical
     range is then cut to the bulk of the branch samples (set ``ax.set_ylim`` to change it).
-
-    Performance notes: the orbit diagram costs ``min(G, 150) * 250`` steps of the model
-    (about a second for a small model); the branches themselves are cheap.
 
     Examples
     --------
@@ -89,11 +79,10 @@ def plot_diagram(diagram, ax=None, *, coordinate: int = 0, orbits: int = 0, seed
 
     M = diagram.path.model_at(diagram.path.lo).M
     coordinate = _check_coordinate(coordinate, M)
-    orbits = check_int("orbits", orbits, minimum=0)
     if ax is None:
         _, ax = plt.subplots(figsize=(7.0, 4.5))
-    if orbits:
-        _draw_orbits(ax, diagram, coordinate, orbits, seed)
+    if orbits is not None:
+        _draw_orbits(ax, orbits, coordinate, M)
     colours = plt.get_cmap("tab10")
     for branch in diagram.branches:
         _draw_branch(ax, branch, coordinate, colours(min(branch.order - 1, 9)))
@@ -171,47 +160,12 @@ def _limit_y(ax, diagram, coordinate: int) -> None:
         ax.set_ylim(low - 0.15 * bulk, high + 0.15 * bulk)
 
 
-def _draw_orbits(ax, diagram, coordinate: int, n: int, seed: int) -> None:
-    rng = np.random.default_rng(seed)
-    grid = diagram.grid
-    columns = np.unique(np.round(np.linspace(0, len(grid) - 1, min(len(grid), _ORBIT_COLUMNS))).astype(int))
-    all_points = [b.points.reshape(-1, b.points.shape[-1]) for b in diagram.branches]
-    M = diagram.path.model_at(diagram.path.lo).M
-    cloud = np.concatenate(all_points) if all_points else np.zeros((0, M))
-    cloud = cloud[np.isfinite(cloud).all(axis=1)]
-    centre, radius = _box(cloud, M)
-    limit = 10.0 * (1.0 + np.abs(centre).max() + radius.max())
-    xs, ys = [], []
-    for i in columns:
-        starts = _starts(rng, diagram, int(i), n, centre, radius)
-        with np.errstate(over="ignore", invalid="ignore"):
-            tail = diagram.path.model_at(float(grid[i])).trajectory(starts, _STEPS)[:, -_KEEP:, :]
-            ok = np.isfinite(tail).all(axis=(1, 2)) & (np.abs(tail).max(axis=(1, 2), initial=0.0) < limit)
-        y = tail[ok, :, coordinate].ravel()
-        xs.append(np.full(len(y), grid[i]))
-        ys.append(y)
-    ax.plot(np.concatenate(xs), np.concatenate(ys), ".", color="0.55", ms=1.5, alpha=0.6, zorder=0,
-            rasterized=True)
-
-
-def _box(cloud: np.ndarray, M: int) -> tuple[np.ndarray, np.ndarray]:
-    """Centre and half-widths of a box around the bulk of the branch points."""
-    if len(cloud) == 0:
-        return np.zeros(M), np.ones(M)
-    low, high = np.percentile(cloud, [2.0, 98.0], axis=0)
-    return 0.5 * (low + high), 0.5 * (high - low) + 0.5 * (1.0 + np.abs(cloud).mean(axis=0))
-
-
-def _starts(rng, diagram, index: int, n: int, centre: np.ndarray, radius: np.ndarray) -> np.ndarray:
-    """n initial conditions: about half next to the cycles at grid point ``index``, the rest in the box."""
-    here = [b.points[row] for b in diagram.branches if (row := b.at_grid(index)) is not None]
-    starts = centre + radius * rng.uniform(-1.0, 1.0, size=(n, len(centre)))
-    if here:
-        points = np.concatenate(here)
-        near = n // 2
-        pick = points[rng.integers(len(points), size=near)]
-        starts[:near] = pick + 0.1 * (1.0 + np.abs(pick)) * rng.standard_normal(pick.shape)
-    return starts
+def _draw_orbits(ax, orbits, coordinate: int, M: int) -> None:
+    values, points = (np.asarray(a, dtype=float) for a in orbits)
+    if values.ndim != 1 or points.shape != (len(values), M):
+        raise ValueError(f"`orbits` must be (values of shape (P,), points of shape (P, M = {M})); "
+                         f"got shapes {values.shape} and {points.shape}")
+    ax.plot(values, points[:, coordinate], ".", color="0.55", ms=1.5, alpha=0.6, zorder=0, rasterized=True)
 
 
 def _legend(ax, diagram, colours) -> None:

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-#: The paper's view of the latent flow (its grid covers [-15, 15]).
-FLOW_RANGE = (-9.0, 9.0)
-
 
 def _figure(fig, ncols: int, nrows: int = 1, size=(4.2, 3.4)):
     import matplotlib.pyplot as plt
@@ -37,40 +34,32 @@ def plot_curves(run, index: int = 0, ax=None, *, mark=()):
     return ax
 
 
-def plot_latent_flow(models, ax=None, *, labels=None, kappa_range=FLOW_RANGE, ylim=None, points: bool = True):
+def plot_latent_flow(curves, ax=None, *, labels=None, ylim=None):
     """The latent flow F(kappa) of rank-one snapshots, with kappa_0 (red dots), the threshold
-    kappa = 1 and F = 0 (dashed); fixed points filled (stable) or open (unstable), ghosts as crosses."""
+    kappa = 1 and F = 0 (dashed); fixed points filled (stable) or open (unstable), ghosts as crosses.
+
+    ``curves`` are :class:`bifwatch.studies.lowrank.FlowCurve` (from ``flow_curve``), one per network.
+    """
     import matplotlib.pyplot as plt
 
-    from ..studies.lowrank import latent_flow, latent_slow_points
-
     ax = ax if ax is not None else plt.figure(figsize=(5, 3.4)).gca()
-    kappa = np.linspace(*kappa_range, 1000)
-    labels = labels if labels is not None else [None] * len(models)
-    for i, (net, label) in enumerate(zip(models, labels, strict=True)):
+    labels = labels if labels is not None else [None] * len(curves)
+    for i, (curve, label) in enumerate(zip(curves, labels, strict=True)):
         colour = f"C{i}"
-        ax.plot(kappa, latent_flow(net, kappa), color=colour, lw=1.3, label=label)
-        ax.plot([net.kappa0], latent_flow(net, np.array([net.kappa0])), "o", color="red", ms=5, zorder=5)
-        if points:
-            _mark_points(ax, net, latent_slow_points(net), colour)
+        ax.plot(curve.kappa, curve.F, color=colour, lw=1.3, label=label)
+        ax.plot([curve.kappa0], [curve.F0], "o", color="red", ms=5, zorder=5)
+        for k, stable in zip(curve.fixed, curve.stable, strict=True):
+            ax.plot([k], [0.0], "o", ms=6, color=colour, mfc=colour if stable else "white", zorder=6)
+        if len(curve.ghosts):
+            ax.plot(curve.ghosts, curve.F_ghosts, "x", ms=7, mew=2, color=colour, zorder=6)
     ax.axhline(0, color="k", ls="--", lw=0.8)
     ax.axvline(1, color="k", ls="--", lw=0.8)
-    ax.set(xlim=kappa_range, ylim=ylim, xlabel=r"$\kappa$", ylabel=r"$F(\kappa) = \tau\,d\kappa/dt$",
+    span = (curves[0].kappa[0], curves[0].kappa[-1]) if len(curves) else (-1.0, 1.0)
+    ax.set(xlim=span, ylim=ylim, xlabel=r"$\kappa$", ylabel=r"$F(\kappa) = \tau\,d\kappa/dt$",
            title="latent flow")
     if any(label is not None for label in labels):
         ax.legend(fontsize=8)
     return ax
-
-
-def _mark_points(ax, net, sp, colour) -> None:
-    from ..studies.lowrank import latent_flow
-
-    fixed, slow = sp.fixed, sp.slow
-    for k, stable in zip(fixed.points[:, 0], fixed.stable, strict=True):
-        ax.plot([k], [0.0], "o", ms=6, color=colour, mfc=colour if stable else "white", zorder=6)
-    if len(slow):
-        k = slow.points[:, 0]
-        ax.plot(k, latent_flow(net, k), "x", ms=7, mew=2, color=colour, zorder=6)
 
 
 def plot_tracks(run, index: int = 0, ax=None):
@@ -101,12 +90,13 @@ def plot_da_training(run, index: int = 0, *, fig=None):
     return fig
 
 
-def plot_abrupt(result, *, fig=None):
-    """Experiment 1: curves, the flow at three epochs, F_min and the fixed-point count."""
+def plot_abrupt(result, curves, *, fig=None):
+    """Experiment 1: curves, the flow at three epochs (``curves``, one FlowCurve per snapshot),
+    F_min and the fixed-point count."""
     fig, axes = _figure(fig, 3)
     plot_curves(result.run, 0, axes[0], mark=result.snapshot_epochs)
     labels = [f"epoch {e}" for e in result.snapshot_epochs]
-    plot_latent_flow(result.snapshots, axes[1], labels=labels, ylim=(-2, 3))
+    plot_latent_flow(curves, axes[1], labels=labels, ylim=(-2, 3))
     plot_tracks(result.run, 0, axes[2])
     fig.tight_layout()
     return fig

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import to_numpy
+from ._checks import SLOW_POINTS, require
 
 
 def plot_slow_points(points, ax=None, *, trajectories=None):
@@ -40,7 +41,7 @@ def plot_slow_points(points, ax=None, *, trajectories=None):
     Examples
     --------
     >>> import numpy as np
-    >>> from bifwatch import SlowPoints, plot_slow_points
+    >>> from bifwatch import SlowPoints
     >>> sp = SlowPoints.build(np.array([[0.0, 0.0], [1.0, 0.5]]), q=np.array([0.0, 1e-4]),
     ...                       jacobians=np.array([np.diag([0.5, 2.0]), np.diag([1.0, 0.3])]), time="discrete")
     >>> ax = plot_slow_points(sp)
@@ -49,10 +50,7 @@ def plot_slow_points(points, ax=None, *, trajectories=None):
     """
     import matplotlib.pyplot as plt
 
-    from ..ghosts import SlowPoints
-
-    if not isinstance(points, SlowPoints):
-        raise TypeError(f"`points` must be a SlowPoints; got {type(points).__name__}")
+    require(points, "points", "SlowPoints", SLOW_POINTS)
     lines = _trajectory_lines(trajectories, points.M)
     if ax is None:
         _, ax = plt.subplots(figsize=(5.5, 4.5))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._checks import SLOW_POINTS, require
+
 
 def plot_speed(model, points=None, ax=None, *, bounds=None, resolution: int = 400):
     """Draw the speed q(z) = 1/2 |F(z) - z|^2 of a model with M = 1 or 2, and its slow points.
@@ -13,7 +15,8 @@ def plot_speed(model, points=None, ax=None, *, bounds=None, resolution: int = 40
     model : AbstractPLRNN
         A bifwatch model with M = 1 or M = 2.
     points : SlowPoints, optional
-        The points to mark; by default ``exact_slow_points(model)``.
+        The points to mark (e.g. ``exact_slow_points(model)``); without them only the
+        landscape is drawn.
     ax : matplotlib Axes, optional
         Drawn into; a new figure otherwise.
     bounds : tuple, optional
@@ -42,28 +45,31 @@ def plot_speed(model, points=None, ax=None, *, bounds=None, resolution: int = 40
 
     Examples
     --------
-    >>> from bifwatch import PLRNN, plot_speed
-    >>> ax = plot_speed(PLRNN(A=[0.5], W=[[1.0]], h=[0.1]))
-    >>> ax.get_yscale()
-    'log'
+    >>> from bifwatch import PLRNN, exact_slow_points
+    >>> model = PLRNN(A=[0.5], W=[[1.0]], h=[0.1])
+    >>> ax = plot_speed(model, exact_slow_points(model))
+    >>> ax.get_yscale(), ax.get_title()
+    ('log', 'speed q = |F(z) - z|²/2: 0 fixed, 1 slow points')
     """
     import matplotlib.pyplot as plt
 
     points = _check(model, points, resolution)
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 4.5) if model.M == 2 else (6, 3.8))
-    box = _bounds(points.points, model.M, bounds)
+    box = _bounds(points.points if points is not None else np.zeros((0, model.M)), model.M, bounds)
     if model.M == 1:
         _curve(ax, model, points, box[0], resolution)
     else:
         _heatmap(ax, model, points, box, resolution)
-    n_fixed = int(np.sum(points.kind == "fixed"))
-    ax.set_title(f"speed q = |F(z) - z|²/2: {n_fixed} fixed, {len(points) - n_fixed} slow points")
+    title = "speed q = |F(z) - z|²/2"
+    if points is not None:
+        n_fixed = int(np.sum(points.kind == "fixed"))
+        title += f": {n_fixed} fixed, {len(points) - n_fixed} slow points"
+    ax.set_title(title)
     return ax
 
 
 def _check(model, points, resolution):
-    from ..ghosts import SlowPoints, exact_slow_points
     from ..models import AbstractPLRNN
 
     if not isinstance(model, AbstractPLRNN):
@@ -76,11 +82,8 @@ def _check(model, points, resolution):
     if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 10:
         raise ValueError(f"`resolution` must be an integer >= 10; got {resolution!r}")
     if points is None:
-        return exact_slow_points(model)
-    if not isinstance(points, SlowPoints):
-        raise TypeError(
-            f"`points` must be a SlowPoints (e.g. from exact_slow_points); got {type(points).__name__}"
-        )
+        return None
+    require(points, "points", "SlowPoints", SLOW_POINTS, " (e.g. from exact_slow_points)")
     if points.M != model.M:
         raise ValueError(f"`points` must have dimension M = {model.M} like the model; got M = {points.M}")
     return points
@@ -107,14 +110,15 @@ def _log_floor(q: np.ndarray) -> float:
 def _curve(ax, model, points, box: np.ndarray, resolution: int) -> None:
     z = np.linspace(box[0], box[1], 25 * resolution)[:, None]
     q = 0.5 * np.sum((model.step(z) - z) ** 2, axis=1)
-    floor = _log_floor(np.r_[q, points.q])
+    floor = _log_floor(np.r_[q, points.q] if points is not None else q)
     ax.plot(z[:, 0], np.maximum(q, floor), color="tab:blue", lw=1.2)
     N, o = model.switching_planes()
     for n, b in zip(N[:, 0], o, strict=True):
         if n != 0 and box[0] < -b / n < box[1]:
             ax.axvline(-b / n, color="grey", ls=":", lw=0.8)
     ax.set_yscale("log")
-    _mark(ax, points, points.points[:, 0], np.maximum(points.q, floor))
+    if points is not None:
+        _mark(ax, points, points.points[:, 0], np.maximum(points.q, floor))
     ax.set_xlabel("z")
     ax.set_ylabel("q(z)")
     ax.set_xlim(box[0])
@@ -133,7 +137,8 @@ def _heatmap(ax, model, points, box: np.ndarray, resolution: int) -> None:
         m = margins[:, i].reshape(X.shape)
         if m.min() < 0 < m.max():
             ax.contour(X, Y, m, levels=[0.0], colors="white", linewidths=0.7, linestyles="--")
-    _mark(ax, points, points.points[:, 0], points.points[:, 1])
+    if points is not None:
+        _mark(ax, points, points.points[:, 0], points.points[:, 1])
     ax.set_xlabel("z1")
     ax.set_ylabel("z2")
     ax.set_xlim(box[0])

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._json import write_json
+from .._validation import check_int
 from ..models import AbstractPLRNN
 from ._cycle import Cycle
 from ._stats import OrderStats
@@ -101,11 +102,27 @@ class CycleSearchResult:
     def __str__(self) -> str:
         return self.table()
 
+    def sample_orbits(self, n: int, *, steps: int = 200, seed: int = 0) -> np.ndarray:
+        """``n`` orbits of the model from random starts around its cycles, shape (n, steps + 1, M).
+
+        Starts are uniform in the box [-s, s]^M, s the largest |coordinate| of any cycle point
+        (1 without cycles); orbits that diverge hold inf or NaN from there on.
+        """
+        n = check_int("n", n, minimum=0)
+        steps = check_int("steps", steps, minimum=1)
+        points = np.concatenate([c.points for c in self.cycles] or [np.zeros((0, self.model.M))])
+        spread = float(np.abs(points).max()) if len(points) else 1.0
+        starts = np.random.default_rng(seed).uniform(-spread, spread, size=(n, self.model.M))
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self.model.trajectory(starts, steps)
+
     def plot(self, ax=None, *, trajectories: int = 0, seed: int = 0):
         """State-space plot: stable cycles filled, unstable open; PCA projection when M > 2.
 
-        See :func:`bifwatch.plot_cycles`.
+        ``trajectories`` orbits from random starts (:meth:`sample_orbits`, seeded by ``seed``)
+        are drawn behind the cycles. See :func:`bifwatch.plotting.plot_cycles`.
         """
         from ..plotting import plot_cycles
 
-        return plot_cycles(self, ax=ax, trajectories=trajectories, seed=seed)
+        orbits = self.sample_orbits(trajectories, seed=seed) if trajectories else None
+        return plot_cycles(self, ax=ax, trajectories=orbits)

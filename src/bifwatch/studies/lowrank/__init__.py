@@ -23,9 +23,13 @@ from ._experiment_rank import rank_experiment as rank_experiment
 from ._experiment_remedies import ConfidenceRecovery as ConfidenceRecovery
 from ._experiment_remedies import confidence_experiment as confidence_experiment
 from ._experiments import AbruptLearning as AbruptLearning
+from ._experiments import CollapseSpread as CollapseSpread
 from ._experiments import NLZCollapse as NLZCollapse
 from ._experiments import abrupt_learning_experiment as abrupt_learning_experiment
 from ._experiments import collapse_experiment as collapse_experiment
+from ._experiments import collapse_spread as collapse_spread
+from ._latent import FlowCurve as FlowCurve
+from ._latent import flow_curve as flow_curve
 from ._latent import latent_flow as latent_flow
 from ._latent import latent_slow_points as latent_slow_points
 from ._lowrank import LowRankRNN as LowRankRNN
@@ -39,9 +43,9 @@ from ._training import train_da as train_da
 from ._training_run import DATrainingRun as DATrainingRun
 
 __all__ = [
-    "AbruptLearning", "ConfidenceRecovery", "DAEpoch", "DAGradient", "DATask", "DATrainingRun",
-    "LowRankRNN", "NLZCollapse", "NLZResult", "RankEffect", "abrupt_learning_experiment",
-    "autograd_gradient", "collapse_experiment", "confidence_experiment", "init_lowrank", "latent_flow",
-    "latent_slow_points", "lowrank_gradient", "lowrank_torch_module", "no_learning_zone",
-    "rank_experiment", "rank_one_gradient", "train_da",
+    "AbruptLearning", "CollapseSpread", "ConfidenceRecovery", "DAEpoch", "DAGradient", "DATask",
+    "DATrainingRun", "LowRankRNN", "NLZCollapse", "NLZResult", "RankEffect", "abrupt_learning_experiment",
+    "autograd_gradient", "collapse_experiment", "collapse_spread", "confidence_experiment", "flow_curve",
+    "init_lowrank", "latent_flow", "latent_slow_points", "lowrank_gradient", "lowrank_torch_module",
+    "no_learning_zone", "rank_experiment", "rank_one_gradient", "train_da",
 ]

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..._json import write_json
 from ..._validation import check_int, check_positive_float
+from ._latent import flow_curve
 from ._latent_batch import rank_one_summary
 from ._lowrank import LowRankRNN, init_lowrank
 from ._nlz import NLZResult
@@ -85,7 +86,7 @@ class AbruptLearning:
     def plot(self, *, fig=None):
         from ...plotting import plot_abrupt
 
-        return plot_abrupt(self, fig=fig)
+        return plot_abrupt(self, [flow_curve(net) for net in self.snapshots], fig=fig)
 
 
 def abrupt_learning_experiment(

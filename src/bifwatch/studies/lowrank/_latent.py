@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..._validation import check_int, check_positive_float, to_numpy
@@ -10,6 +12,57 @@ from ._lowrank import LowRankRNN
 
 #: Points with q = F^2 / 2 below this are fixed points (refinement reaches q ~ 1e-30).
 Q_FIXED = 1e-20
+#: The paper's view of the latent flow (its grid covers [-15, 15]).
+FLOW_RANGE = (-9.0, 9.0)
+
+
+@dataclass(frozen=True, eq=False)
+class FlowCurve:
+    """The latent flow of one rank-one network, ready to draw: what :func:`flow_curve` computes.
+
+    Attributes
+    ----------
+    kappa, F : ndarray, shape (P,)
+        The flow F(kappa) on a grid.
+    kappa0, F0 : float
+        The initial latent state and the flow there.
+    fixed, stable : ndarray, shape (n_fixed,)
+        Fixed points and whether each is stable.
+    ghosts, F_ghosts : ndarray, shape (n_ghosts,)
+        Ghosts (slow points) and the flow there.
+    """
+
+    kappa: np.ndarray
+    F: np.ndarray
+    kappa0: float
+    F0: float
+    fixed: np.ndarray
+    stable: np.ndarray
+    ghosts: np.ndarray
+    F_ghosts: np.ndarray
+
+
+def flow_curve(model: LowRankRNN, *, kappa_range: tuple[float, float] = FLOW_RANGE, points: int = 1000,
+               slow_points: bool = True) -> FlowCurve:
+    """The latent flow of a rank-one network on a grid, with its fixed points and ghosts.
+
+    ``slow_points=False`` leaves the fixed points and ghosts out (empty arrays).
+
+    Examples
+    --------
+    >>> curve = flow_curve(LowRankRNN(m=[2.0], n=[1.0], b=[0.0]), points=5)
+    >>> curve.kappa.tolist(), curve.fixed.round(3).tolist(), curve.stable.tolist()
+    ([-9.0, -4.5, 0.0, 4.5, 9.0], [-0.957, 0.0, 0.957], [True, False, True])
+    """
+    kappa = np.linspace(*kappa_range, check_int("points", points, minimum=2))
+    sp = latent_slow_points(model) if slow_points else None
+    fixed = sp.fixed if sp is not None else None
+    ghosts = sp.slow.points[:, 0] if sp is not None else np.zeros(0)
+    return FlowCurve(kappa=kappa, F=latent_flow(model, kappa), kappa0=float(model.kappa0),
+                     F0=float(latent_flow(model, np.array([model.kappa0]))[0]),
+                     fixed=fixed.points[:, 0] if fixed is not None else np.zeros(0),
+                     stable=np.asarray(fixed.stable, bool) if fixed is not None else np.zeros(0, bool),
+                     ghosts=ghosts, F_ghosts=latent_flow(model, ghosts) if len(ghosts) else np.zeros(0))
 
 
 def latent_flow(model: LowRankRNN, kappa: np.ndarray) -> np.ndarray:
