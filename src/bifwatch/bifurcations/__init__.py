@@ -7,5 +7,19 @@ from ._events import EVENT_TYPES as EVENT_TYPES
 from ._events import BifurcationEvent as BifurcationEvent
 from ._map import ParameterMap as ParameterMap
 from ._map import parameter_map as parameter_map
+from ._orbits import orbit_tails as orbit_tails
 from ._path import ModelPath as ModelPath
 from ._path import ParameterPath as ParameterPath
+
+__all__ = [
+    "EVENT_TYPES",
+    "BifurcationDiagram",
+    "BifurcationEvent",
+    "Branch",
+    "ModelPath",
+    "ParameterMap",
+    "ParameterPath",
+    "bifurcation_diagram",
+    "orbit_tails",
+    "parameter_map",
+]

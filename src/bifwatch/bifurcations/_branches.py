@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..search import find_cycles
+from ..search import find_cycles, same_orbit
 from ._events import BifurcationEvent
 from ._pieces import PathPieces
 from ._trace import Run, sequence_period, trace
@@ -70,6 +70,9 @@ def seed_cycles(task) -> list[tuple[np.ndarray, np.ndarray]]:
 
 #: Rounds of re-seeding next to the events found so far (cycles born at an event).
 RESEED_ROUNDS = 4
+#: Two cycles are one orbit when their points agree to this relative tolerance: continuation
+#: evaluates the pieces by interpolation, the search with the model itself.
+MATCH_ATOL = 1e-7
 
 
 def continue_cycles(
@@ -145,16 +148,7 @@ def _on_branch(branch: Branch, index: int, points: np.ndarray) -> bool:
     row = branch.at_grid(index)
     if row is None:
         return False
-    return same_points(branch.points[row], points)
-
-
-def same_points(a: np.ndarray, b: np.ndarray) -> bool:
-    """Whether two cycles, shape (k, M), are the same orbit in any phase (relative tolerance 1e-7:
-    continuation evaluates the pieces by interpolation, the search with the model itself)."""
-    if a.shape != b.shape:
-        return False
-    scale = 1e-7 * (1.0 + max(np.abs(a).max(), np.abs(b).max()))
-    return any(np.abs(np.roll(a, -r, axis=0) - b).max() <= scale for r in range(a.shape[0]))
+    return same_orbit(branch.points[row], points, atol=MATCH_ATOL)
 
 
 def _join(number: int, backward: Run, forward: Run, start, index: int, regions: np.ndarray) -> Branch:

@@ -11,8 +11,7 @@ import numpy as np
 
 from .._validation import check_int, check_positive_float
 from ..models import AbstractPLRNN
-from ..search import SCYFI, Exhaustive
-from ..search._find import resolve_orders
+from ..search import SCYFI, Exhaustive, resolve_orders
 from ._branches import Branch, continue_cycles, seed_cycles
 from ._events import BifurcationEvent
 from ._orbits import orbit_tails

@@ -20,9 +20,8 @@ import numpy as np
 
 from .._validation import check_int, check_positive_float
 from ..models import AbstractPLRNN
-from ..search import SCYFI, Exhaustive
-from ..search._find import resolve_orders
-from ._branches import continue_cycles, follow, same_points, seed_cycles
+from ..search import SCYFI, Exhaustive, resolve_orders, same_orbit
+from ._branches import MATCH_ATOL, continue_cycles, follow, seed_cycles
 from ._diagram import _path_spec
 from ._path import ParameterPath, check_range, parse_parameter, with_entry
 from ._pieces import PathPieces
@@ -279,7 +278,7 @@ def _repair_rows(setup, cells, found: dict, round_: int, run: dict, events: list
                         description="map repairs", **run)
     for key, (_, j, _) in todo.items():
         for i, cycle in results[key]["cells"]:
-            if not any(same_points(cycle[1], other[1]) for other in cells[i][j]):
+            if not any(same_orbit(cycle[1], other[1], atol=MATCH_ATOL) for other in cells[i][j]):
                 cells[i][j].append(cycle)
         events.extend(results[key]["events"])
 
@@ -357,7 +356,8 @@ def _column_task(task) -> dict:
             events.extend((x, e.value, e.type, e.order, e.outcome, 1) for e in b.events)
             for end in (0, 1):
                 row = b.at_grid(end)
-                if row is not None and not any(same_points(b.points[row], c[1]) for c in cells[j + end]):
+                if row is not None and not any(same_orbit(b.points[row], c[1], atol=MATCH_ATOL)
+                                               for c in cells[j + end]):
                     missed.append((j + end, (b.regions[row], b.points[row], bool(b.stable[row]))))
     return {"events": events, "missed": missed}
 

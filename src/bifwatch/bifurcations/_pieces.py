@@ -14,8 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..search._cycle import system_condition
-from ..search._linear import compose, solve_cycles
+from ..search import compose, solve_cycles, system_condition
 
 
 @dataclass(frozen=True, eq=False)

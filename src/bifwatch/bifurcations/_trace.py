@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..search._cycle import classify
+from ..search import classify
 from ._events import BORDER_COLLISION, FLIP, NEIMARK_SACKER, TRANSCRITICAL, BifurcationEvent
 from ._pieces import PathPieces, State
 

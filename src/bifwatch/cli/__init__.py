@@ -2,6 +2,8 @@
 
 from ._main import main as main
 
+__all__ = ["console_main", "main"]
+
 
 def console_main() -> None:
     """Console-script wrapper: exit with ``main()``'s status."""

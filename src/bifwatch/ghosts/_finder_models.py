@@ -16,7 +16,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from .._validation import as_float_array
-from ..models._base import AbstractPLRNN
+from ..models import AbstractPLRNN
 
 ACCEPTED = (
     "torch.nn.RNN / GRU / LSTM (one or more layers, unidirectional), their Cell variants, "

@@ -13,3 +13,19 @@ from ._shallow import ShPLRNN as ShPLRNN
 from ._torch import from_rnn_state_dict as from_rnn_state_dict
 from ._torch import from_torch_rnn as from_torch_rnn
 from ._torch import load_torch_rnn as load_torch_rnn
+
+__all__ = [
+    "ALRNN",
+    "PLRNN",
+    "AbstractPLRNN",
+    "ClippedShPLRNN",
+    "ReLURNN",
+    "ShPLRNN",
+    "check_model",
+    "from_rnn_state_dict",
+    "from_torch_rnn",
+    "list_examples",
+    "load_model",
+    "load_torch_rnn",
+    "save_model",
+]

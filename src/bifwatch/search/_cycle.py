@@ -198,14 +198,28 @@ def _lexicographic_start(points: np.ndarray) -> int:
     return int(np.lexsort(keys.T[::-1])[0])
 
 
+def same_orbit(a: np.ndarray, b: np.ndarray, *, atol: float = 1e-8) -> bool:
+    """Whether two k-cycles given by their points, shape (k, M), are the same orbit in any phase.
+
+    Every point of ``b`` must lie within ``atol * (1 + max |z|)`` of the matching point of some
+    rotation of ``a`` (a relative tolerance, so large cycles compare like small ones).
+
+    Examples
+    --------
+    >>> a = np.array([[0.0, 1.0], [2.0, 3.0]])
+    >>> same_orbit(a, a[::-1]), same_orbit(a, a + 1e-6), same_orbit(a, a[:1])
+    (True, False, False)
+    """
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        return False
+    scale = atol * (1.0 + max(np.abs(a).max(), np.abs(b).max()))
+    return any(np.abs(np.roll(a, -r, axis=0) - b).max() <= scale for r in range(a.shape[0]))
+
+
 def same_cycle(a: Cycle, b: Cycle, *, atol: float = 1e-8) -> bool:
     """True when ``a`` and ``b`` are the same cycle (same order, same point set within ``atol``).
 
-    Phase does not matter: ``b`` is compared against every rotation of ``a``.
+    Phase does not matter: ``b`` is compared against every rotation of ``a`` (:func:`same_orbit`).
     """
-    if a.order != b.order or a.points.shape != b.points.shape:
-        return False
-    scale = atol * (1.0 + max(np.abs(a.points).max(), np.abs(b.points).max()))
-    return any(
-        np.abs(np.roll(a.points, -r, axis=0) - b.points).max() <= scale for r in range(a.order)
-    )
+    return a.order == b.order and same_orbit(a.points, b.points, atol=atol)

@@ -2,3 +2,7 @@
 
 from ._run import run_tasks as run_tasks
 from ._store import SweepStore as SweepStore
+
+__all__ = [
+    "SweepStore", "run_tasks",
+]

@@ -178,7 +178,7 @@ class ToyReport:
         return "\n".join(lines)
 
     def plot(self, axes=None):
-        """The paper's panels (see :func:`bifwatch.plotting._ghost_toy.plot_ghost_toy`); returns the Axes."""
+        """The paper's panels (see :func:`bifwatch.plotting.plot_ghost_toy`); returns the Axes."""
         from ...plotting import plot_ghost_toy
 
         return plot_ghost_toy(self, axes)
