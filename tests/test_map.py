@@ -4,6 +4,11 @@ cycle search in every cell, the xarray Dataset, the figure, the CLI, Dask and re
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -174,3 +179,56 @@ def test_cli_map_errors(extra, match, tmp_path, monkeypatch, capsys):
     assert main(["map", "example:tent", "--grid", "3", "3", "--no-progress", *extra]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and match in err
+
+
+# --- a plain script, as a new user pastes the README's example -----------------------------------
+
+UNGUARDED = """
+import sys
+import bifwatch as bw
+
+tent = bw.PLRNN(A=[0.2], W=[[0.0]], h=[1.0])
+options = {"workers": int(sys.argv[1])} if len(sys.argv) > 1 else {}
+grid = bw.parameter_map(tent, "W[0,0]", (-2.23, 1.81), "A[0]", (-1.47, 1.53), grid=(11, 7), max_order=2,
+                        **options)
+print(grid.n_stable.sum(axis=(0, 1)).tolist())
+"""
+
+
+def _run_script(tmp_path: Path, code: str, *args: str) -> subprocess.CompletedProcess:
+    script = tmp_path / "example.py"
+    script.write_text(textwrap.dedent(code))
+    package_parent = Path(sys.modules["bifwatch"].__file__).parents[1]
+    env = {**os.environ, "PYTHONPATH": str(package_parent)}
+    return subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True, timeout=120,
+                          cwd=tmp_path, env=env)
+
+
+def test_a_script_without_main_guard_runs_in_process(tmp_path):
+    """No ``if __name__ == "__main__":`` and no ``workers``: the map is made in the script's process."""
+    done = _run_script(tmp_path, UNGUARDED)
+    assert (done.returncode, done.stderr) == (0, ""), done.stderr[-2000:]
+    m = bw.parameter_map(TENT, *TENT_MAP, grid=(11, 7), max_order=2, workers=1)
+    assert json.loads(done.stdout) == m.n_stable.sum(axis=(0, 1)).tolist()
+
+
+def test_workers_from_a_script_without_main_guard_is_refused_in_one_line(tmp_path):
+    """Spawned workers would run the unguarded call again: say so before any worker starts."""
+    done = _run_script(tmp_path, UNGUARDED, "2")
+    assert done.returncode == 1 and done.stdout == ""
+    last = done.stderr.strip().splitlines()[-1]
+    assert last == (
+        'RuntimeError: workers=2 from a script needs an `if __name__ == "__main__":` guard around the call '
+        "(spawned workers re-import the script; the call is at example.py, line 7); run without workers, "
+        "or add the guard"
+    )
+    assert done.stderr.count("Traceback") == 1  # the script's own, none from worker processes
+    assert "bootstrapping" not in done.stderr and "died" not in done.stderr
+
+
+def test_workers_from_a_guarded_script_run(tmp_path):
+    guarded = UNGUARDED.replace("grid = bw.", "def main():\n    grid = bw.").replace("print(", "    print(")
+    done = _run_script(tmp_path, guarded + "\nif __name__ == '__main__':\n    main()\n", "2")
+    assert done.returncode == 0, done.stderr[-2000:]
+    m = bw.parameter_map(TENT, *TENT_MAP, grid=(11, 7), max_order=2, workers=1)
+    assert json.loads(done.stdout) == m.n_stable.sum(axis=(0, 1)).tolist()

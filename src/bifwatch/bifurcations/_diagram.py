@@ -117,7 +117,7 @@ def bifurcation_diagram(
     seed: int = 0,
     finder: SCYFI | Exhaustive | None = None,
     cond_max: float = 1e12,
-    workers: int | None = 1,
+    workers: int | None = None,
     scheduler=None,
     store: str | os.PathLike | None = None,
     resume: bool = False,
@@ -145,8 +145,9 @@ def bifurcation_diagram(
     seed, finder, cond_max
         Passed to :func:`bifwatch.find_cycles` at the seed points.
     workers, scheduler, store, resume, progress
-        How the seed searches run (see :func:`bifwatch.sweep.run_tasks`): ``workers`` local
-        processes (1: in this process), or an existing Dask cluster at ``scheduler``; with
+        How the seed searches run (see :func:`bifwatch.sweep.run_tasks`): in this process (the
+        default), on ``workers`` local processes (from a script, under
+        ``if __name__ == "__main__":``), or on an existing Dask cluster at ``scheduler``; with
         ``store`` a SQLite file keeps every finished search, and ``resume=True`` continues.
 
     Returns

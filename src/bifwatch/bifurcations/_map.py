@@ -187,10 +187,11 @@ def parameter_map(
     seed, finder, cond_max
         Passed to :func:`bifwatch.find_cycles` at the seed points.
     workers, scheduler, store, resume, progress
-        How rows and columns run (see :func:`bifwatch.sweep.run_tasks`): local worker
-        processes (default: one per core), or an existing Dask cluster at ``scheduler``; with
-        ``store`` every finished row and column is kept in a SQLite file and ``resume=True``
-        continues an interrupted map.
+        How rows and columns run (see :func:`bifwatch.sweep.run_tasks`): in this process (the
+        default; no ``__main__`` guard needed), on ``workers`` local processes (e.g.
+        ``os.cpu_count()``; from a script, call it under ``if __name__ == "__main__":``), or on
+        an existing Dask cluster at ``scheduler``; with ``store`` every finished row and column
+        is kept in a SQLite file and ``resume=True`` continues an interrupted map.
 
     Returns
     -------

@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = parameter_map(
             model, args.param[0], args.range[0], args.param[1], args.range[1], grid=tuple(args.grid),
-            max_order=args.max_order, seeds=args.seeds, seed=args.seed, workers=args.workers,
+            max_order=args.max_order, seeds=args.seeds, seed=args.seed, workers=_workers(args),
             scheduler=args.scheduler, store=store, resume=args.resume, progress=not args.no_progress,
         )
     finally:
@@ -76,6 +76,13 @@ def run(args: argparse.Namespace) -> int:
     if default:
         remove_store(store)
     return 0
+
+
+def _workers(args: argparse.Namespace) -> int | None:
+    """``--workers``, by default one local process per core (the Python API's default is none)."""
+    if args.workers is None and args.scheduler is None:
+        return os.cpu_count()
+    return args.workers
 
 
 def _store(args: argparse.Namespace, model) -> tuple[str, bool]:

@@ -6,6 +6,7 @@ import logging
 import multiprocessing
 import os
 import pickle
+import signal
 import sys
 import threading
 import uuid
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
+from ._guard import check_guarded_script
 from ._store import SweepStore
 
 if TYPE_CHECKING:
@@ -52,9 +54,10 @@ def run_tasks(
         Every result is put into the store as it arrives, and tasks whose key is already there
         are not run again (their stored result is returned). Without a store nothing is saved.
     workers : int, optional
-        Number of local worker processes (spawned, so safe with threads and BLAS). Default
-        ``os.cpu_count()``, capped at the number of tasks to run. ``workers=1`` runs the tasks
-        one after another in this process, with no pool: fast for tests and debugging.
+        Number of local worker processes (spawned, so safe with threads and BLAS), capped at
+        the number of tasks to run; e.g. ``workers=os.cpu_count()``. The default (None) and
+        ``workers=1`` run the tasks one after another in this process, with no pool: this works
+        from any script or notebook, and is best for debugging.
     scheduler : str or distributed.Client, optional
         Run on an existing Dask cluster instead: a ``distributed.Client`` is used as is; a string
         is a scheduler address such as ``"tcp://127.0.0.1:8786"`` (the client made for it is
@@ -81,6 +84,8 @@ def run_tasks(
     RuntimeError
         If local workers died more than ``max_restarts`` times, or Dask gave up on a task
         whose workers kept dying (``KilledWorker``). The message says how many tasks finished.
+        Also, before any worker starts, if ``workers`` > 1 is asked for from the top level of a
+        script without an ``if __name__ == "__main__":`` guard (see Notes).
     KeyboardInterrupt
         On Ctrl-C: pending tasks are cancelled and local worker processes terminated first.
     OSError
@@ -101,8 +106,9 @@ def run_tasks(
     ``distributed.scheduler.allowed-failures`` (default 3) workers that died.
 
     Local worker processes are started with the "spawn" method, which imports the script that
-    calls ``run_tasks`` again in every worker: guard its top level with
-    ``if __name__ == "__main__":``.
+    calls ``run_tasks`` again in every worker: with ``workers`` > 1, put the call behind
+    ``if __name__ == "__main__":`` (a call at the top level of a script is refused with a
+    ``RuntimeError`` before any worker starts; without ``workers`` no guard is needed).
 
     Examples
     --------
@@ -127,11 +133,11 @@ def run_tasks(
     with bar:
         if pending and scheduler is not None:
             _run_dask(fn, pending, recorder, scheduler=scheduler)
-        elif pending and workers == 1:
+        elif pending and (workers is None or workers == 1):
             _run_serial(fn, pending, recorder)
         elif pending:
-            workers = min(workers or os.cpu_count() or 1, len(pending))
-            _run_local(fn, pending, recorder, workers=workers, max_restarts=max_restarts)
+            check_guarded_script(workers)
+            _run_local(fn, pending, recorder, workers=min(workers, len(pending)), max_restarts=max_restarts)
     return {key: recorder.results[key] if key in recorder.results else store[key] for key in tasks}
 
 
@@ -235,8 +241,11 @@ def _take(future: Future, key: str, remaining: dict[str, Any], recorder: _Record
 def _exit_with_driver() -> None:
     """Pool initializer: end this worker when the driver dies (kill -9, out of memory).
 
-    Without it the worker would wait for more work from a dead driver, forever.
+    Without it the worker would wait for more work from a dead driver, forever. The worker
+    also ignores SIGINT: Ctrl-C in a terminal reaches every process of the group, and the
+    driver, which handles it, terminates its workers (no traceback from each of them).
     """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     driver = multiprocessing.parent_process()
     if driver is not None:
         threading.Thread(target=_exit_after, args=(driver,), name="exit-with-driver", daemon=True).start()
@@ -365,7 +374,7 @@ def _check_arguments(
             f"`workers`={workers} is for local processes; with `scheduler` the Dask cluster decides "
             "where tasks run. Pass one of them"
         )
-    if scheduler is None and workers != 1:
+    if scheduler is None and workers is not None and workers > 1:
         _check_picklable(fn)
 
 
