@@ -44,7 +44,8 @@ from ._training_run import DATrainingRun as DATrainingRun
 
 __all__ = [
     "AbruptLearning", "CollapseSpread", "ConfidenceRecovery", "DAEpoch", "DAGradient", "DATask",
-    "DATrainingRun", "LowRankRNN", "NLZCollapse", "NLZResult", "RankEffect", "abrupt_learning_experiment",
+    "DATrainingRun", "FlowCurve", "LowRankRNN", "NLZCollapse", "NLZResult", "RankEffect",
+    "abrupt_learning_experiment",
     "autograd_gradient", "collapse_experiment", "collapse_spread", "confidence_experiment", "flow_curve",
     "init_lowrank", "latent_flow", "latent_slow_points", "lowrank_gradient", "lowrank_torch_module",
     "no_learning_zone", "rank_experiment", "rank_one_gradient", "train_da",
