@@ -1,5 +1,5 @@
-"""Training, the generic parts: checkpoints with atomic writes and resume, Ctrl-C between epochs,
-loss-jump detection.
+"""Training, the generic parts: the epoch loop, checkpoints with atomic writes and resume, Ctrl-C
+between epochs, the per-epoch record, loss-jump detection.
 
 What every trainer here shares, whatever it trains; a study (e.g. :mod:`bifwatch.studies.lowrank`)
 uses these pieces and adds only its own model, loss and records.
@@ -9,5 +9,9 @@ from ._checkpoint import deferred_sigint as deferred_sigint
 from ._checkpoint import load_checkpoint as load_checkpoint
 from ._checkpoint import save_checkpoint as save_checkpoint
 from ._jumps import loss_drops as loss_drops
+from ._loop import run_epochs as run_epochs
+from ._record import EpochRecord as EpochRecord
 
-__all__ = ["deferred_sigint", "load_checkpoint", "loss_drops", "save_checkpoint"]
+__all__ = [
+    "EpochRecord", "deferred_sigint", "load_checkpoint", "loss_drops", "run_epochs", "save_checkpoint",
+]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..._validation import check_int, to_numpy
-from ...training import deferred_sigint, load_checkpoint, save_checkpoint
+from ...training import EpochRecord, load_checkpoint, run_epochs, save_checkpoint
 from ._engines import make_engine
 from ._latent_batch import MAX_POINTS, rank_one_summary
 from ._lowrank import LowRankRNN
@@ -123,24 +122,8 @@ def train_da(
 
 
 def _loop(engine, state, lrs, callback, save, every, progress, template) -> None:
-    bar = _progress_bar(progress, state.epochs, state.epoch)
-    try:
-        with deferred_sigint() as interrupted:
-            for e in range(state.epoch, state.epochs):
-                if interrupted():
-                    raise KeyboardInterrupt
-                _epoch(engine, state, e, lrs, callback, template)
-                if bar is not None:
-                    bar.update(1)
-                if save is not None and state.epoch % every == 0:
-                    save()
-    except KeyboardInterrupt:
-        if save is not None:
-            save()
-        raise
-    finally:
-        if bar is not None:
-            bar.close()
+    run_epochs(lambda e: _epoch(engine, state, e, lrs, callback, template), start=state.epoch,
+               epochs=state.epochs, save=save, every=every, progress=progress)
 
 
 def _epoch(engine, state, e, lrs, callback, template) -> None:
@@ -165,14 +148,14 @@ class _State:
     cadence: int
     task: DATask
     arrays: dict
-    curves: dict
+    curves: EpochRecord
     tracks: dict
     last_outputs: np.ndarray
 
     @classmethod
     def new(cls, arrays, S, epochs, task, cadence) -> _State:
         A = -(-epochs // cadence) if cadence else 0
-        curves = {k: np.full((S, epochs), np.nan) for k in _CURVES}
+        curves = EpochRecord.new(_CURVES, runs=S, epochs=epochs)
         tracks = {"n_fixed": np.zeros((S, A), int), "n_ghosts": np.zeros((S, A), int),
                   "f_min": np.full((S, A), np.nan), "fixed_points": np.full((S, A, MAX_POINTS), np.nan),
                   "ghosts": np.full((S, A, MAX_POINTS), np.nan)}
@@ -185,18 +168,17 @@ class _State:
             self.tracks[name][:, a] = summary[key]
 
     def record(self, e: int, grad) -> None:
-        self.curves["loss"][:, e] = grad.loss
-        self.curves["grad_norm"][:, e] = grad.grad_norm
-        self.curves["accuracy"][:, e] = np.mean((grad.outputs > 0.5) == (self.task.targets > 0.5), axis=1)
+        accuracy = np.mean((grad.outputs > 0.5) == (self.task.targets > 0.5), axis=1)
+        self.curves.record(e, loss=grad.loss, grad_norm=grad.grad_norm, accuracy=accuracy)
         self.last_outputs = grad.outputs
 
     @property
     def grad_norm(self):
-        return self.curves["grad_norm"]
+        return self.curves.curves["grad_norm"]
 
     @property
     def accuracy(self):
-        return self.curves["accuracy"]
+        return self.curves.curves["accuracy"]
 
     def n_tracked(self, epoch: int) -> int:
         return -(-epoch // self.cadence) if self.cadence else 0
@@ -204,7 +186,7 @@ class _State:
     def dump(self, engine) -> dict:
         out = {"epoch": np.array(self.epoch), "last_outputs": self.last_outputs}
         out.update({f"param/{k}": v for k, v in engine.arrays().items()})
-        out.update({f"curve/{k}": v[:, :self.epoch] for k, v in self.curves.items()})
+        out.update(self.curves.dump(self.epoch))
         out.update({f"track/{k}": v[:, :self.n_tracked(self.epoch)] for k, v in self.tracks.items()})
         return out
 
@@ -215,15 +197,14 @@ class _State:
                              f"ask for at least {epoch} epochs")
         self.epoch, self.last_outputs = epoch, saved["last_outputs"]
         self.arrays = {k.split("/", 1)[1]: v for k, v in saved.items() if k.startswith("param/")}
-        for k, v in self.curves.items():
-            v[:, :epoch] = saved[f"curve/{k}"]
+        self.curves.load(saved, epoch)
         for k, v in self.tracks.items():
             v[:, :self.n_tracked(epoch)] = saved[f"track/{k}"]
 
     def result(self, models, engine, lrs, task, backend, cadence) -> DATrainingRun:
         analysis_epochs = np.arange(0, self.epochs, cadence) if cadence else np.zeros(0, int)
         return DATrainingRun(initial=tuple(models), final=unstack_models(engine.arrays(), models[0]), lr=lrs,
-                             task=task, **self.curves, last_outputs=self.last_outputs,
+                             task=task, **self.curves.curves, last_outputs=self.last_outputs,
                              analysis_epochs=analysis_epochs, **self.tracks, backend=backend)
 
 
@@ -292,11 +273,3 @@ def _spec(models, lrs, task, backend, cadence) -> dict:
         digest.update(np.ascontiguousarray(value).tobytes())
     return {"models": digest.hexdigest(), "S": len(models), "lr": lrs.tolist(), "delay": task.delay,
             "backend": backend, "analyse_every": cadence, "alpha": models[0].alpha, "x0": models[0].x0}
-
-
-def _progress_bar(enabled: bool, total: int, initial: int):
-    if not enabled or not sys.stderr.isatty():
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, initial=initial, unit=" epochs", unit_scale=True, leave=False)

@@ -1,0 +1,70 @@
+"""The epoch loop every trainer shares: Ctrl-C only between epochs, checkpoints on a cadence."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+from ._checkpoint import deferred_sigint
+
+
+def run_epochs(
+    step: Callable[[int], None], *, start: int, epochs: int, save: Callable[[], None] | None = None,
+    every: int = 1, progress: bool = False, unit: str = " epochs",
+) -> None:
+    """Call ``step(e)`` for e = start, ..., epochs - 1, saving on a cadence and on interruption.
+
+    Parameters
+    ----------
+    step : callable
+        One epoch: ``step(e)`` trains epoch e and leaves the trainer at epoch e + 1.
+    start, epochs : int
+        First epoch to run (0, or the epoch a checkpoint resumes at) and the total.
+    save : callable, optional
+        Writes a checkpoint of the trainer as it stands; called after every epoch e with
+        (e + 1) % every == 0 and before a KeyboardInterrupt leaves the loop. The caller saves
+        once more at the end if it wants the final state kept.
+    every : int, default 1
+    progress : bool, default False
+        A tqdm bar on stderr, only when stderr is a terminal.
+    unit : str, default " epochs"
+
+    Raises
+    ------
+    KeyboardInterrupt
+        On Ctrl-C (noticed between epochs, so a checkpoint never holds half an update) or when
+        ``step`` raises it, after ``save``.
+
+    Examples
+    --------
+    >>> seen = []
+    >>> run_epochs(seen.append, start=2, epochs=5)
+    >>> seen
+    [2, 3, 4]
+    """
+    bar = _progress_bar(progress, epochs, start, unit)
+    try:
+        with deferred_sigint() as interrupted:
+            for e in range(start, epochs):
+                if interrupted():
+                    raise KeyboardInterrupt
+                step(e)
+                if bar is not None:
+                    bar.update(1)
+                if save is not None and (e + 1) % every == 0:
+                    save()
+    except KeyboardInterrupt:
+        if save is not None:
+            save()
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _progress_bar(enabled: bool, total: int, initial: int, unit: str):
+    if not enabled or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, initial=initial, unit=unit, unit_scale=True, leave=False)
