@@ -37,3 +37,27 @@ def test_readme_ghost_example_runs(tmp_path, monkeypatch):
     sp, toy = namespace["sp"], namespace["toy"]
     assert list(sp.kind) == ["fixed"] + ["slow"] * (len(sp) - 1)
     assert f"{toy.critical_lr:.3g}" == "9.13e-10"
+
+
+def test_readme_main_job_shows_a_stable_object(tmp_path, monkeypatch, capsys):
+    """The main job's figure has something worth seeing: a stable cycle, labelled in a legend."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from cli_run import ok
+
+    import bifwatch as bw
+
+    line = next(x for x in README.read_text().splitlines() if "python -m bifwatch cycles" in x)
+    args = line.split("python -m bifwatch ", 1)[1].split()
+    monkeypatch.chdir(tmp_path)
+    ok(capsys, *args)
+    assert (tmp_path / "cycles.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    model, order = args[1], int(args[args.index("--max-order") + 1])
+    result = bw.find_cycles(bw.load_model(model), max_order=order, seed=0)
+    assert result.stable_cycles
+    ax = result.plot(trajectories=20)
+    labels = ax.get_legend_handles_labels()[1]
+    assert any(label.startswith("stable") for label in labels)
+    assert any("orbits from random starts" in label for label in labels)
+    assert " 0 stable" not in ax.get_title()
