@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-import sys
 import time
 from collections.abc import Iterable
 
 import numpy as np
 
+from .._progress import progress_bar
 from .._validation import check_int, check_positive_float
 from ..models import AbstractPLRNN
 from ._exhaustive import Exhaustive, necklace_count, run_exhaustive
@@ -113,7 +113,7 @@ def find_cycles(
         cond_max=check_positive_float("cond_max", cond_max),
     )
     pool = region_pool(model, seed=seed)
-    bar = _progress_bar(progress)
+    bar = progress_bar(progress, unit=" solves")
     stats = [_search_order(model, k, finder, pool, registry, seed, bar) for k in wanted]
     if bar is not None:
         bar.close()
@@ -164,15 +164,6 @@ def _choose(model, k, finder, pool) -> str:
 
 def _sort_key(cycle) -> tuple:
     return tuple(np.round(cycle.points[0], 9))
-
-
-def _progress_bar(enabled: bool):
-    """A tqdm bar on stderr, only when asked for and stderr is a terminal (no import otherwise)."""
-    if not enabled or not sys.stderr.isatty():
-        return None
-    from tqdm import tqdm
-
-    return tqdm(unit=" solves", unit_scale=True, leave=False)
 
 
 def resolve_orders(max_order, orders) -> list[int]:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
+from .._progress import progress_wanted
 from ._guard import check_guarded_script
 from ._store import SweepStore
 
@@ -128,7 +129,8 @@ def run_tasks(
     _check_arguments(fn, tasks, store=store, workers=workers, scheduler=scheduler, max_restarts=max_restarts)
     done = store.keys() & tasks.keys() if store is not None else set()
     pending = {key: arg for key, arg in tasks.items() if key not in done}
-    bar = tqdm(total=len(tasks), initial=len(done), desc=description, disable=not progress, file=sys.stderr)
+    bar = tqdm(total=len(tasks), initial=len(done), desc=description, disable=not progress_wanted(progress),
+               file=sys.stderr)
     recorder = _Recorder(store=store, bar=bar, total=len(tasks), done=len(done))
     with bar:
         if pending and scheduler is not None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 
+from .._progress import progress_bar
 from ._checkpoint import deferred_sigint
 
 
@@ -42,7 +42,7 @@ def run_epochs(
     >>> seen
     [2, 3, 4]
     """
-    bar = _progress_bar(progress, epochs, start, unit)
+    bar = progress_bar(progress, epochs, start, unit=unit)
     try:
         with deferred_sigint() as interrupted:
             for e in range(start, epochs):
@@ -60,11 +60,3 @@ def run_epochs(
     finally:
         if bar is not None:
             bar.close()
-
-
-def _progress_bar(enabled: bool, total: int, initial: int, unit: str):
-    if not enabled or not sys.stderr.isatty():
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, initial=initial, unit=unit, unit_scale=True, leave=False)
