@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ._output import save_figure
-from ._parser import nonnegative_int
+from ._parser import nonnegative_int, positive_int
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--out", metavar="DIR", default=".", help="folder of NAME.json and NAME.png (default .)")
     p.add_argument("--quick", action="store_true", help="tiny sizes (seconds), for tests and a first look")
     p.add_argument("--seed", type=nonnegative_int, help="initialisation seed (default: the experiment's)")
+    p.add_argument("--seed-sets", metavar="K", type=positive_int,
+                   help="ghost-collapse only: rerun K disjoint seed sets (the first is this run's) and print "
+                        "their spread (mean ± sd) instead of the stored measurement")
     p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     p.set_defaults(run=run)
 
@@ -64,7 +67,10 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _seed(args, default: int) -> int:
+def _seed(args, default: int, *, seed_sets: bool = False) -> int:
+    """The --seed or ``default``; rejects --seed-sets unless the experiment takes it (``seed_sets``)."""
+    if getattr(args, "seed_sets", None) is not None and not seed_sets:
+        raise ValueError(f"--seed-sets applies to ghost-collapse only, not {args.name}")
     return default if args.seed is None else args.seed
 
 
@@ -83,10 +89,17 @@ def _ghost_abrupt(args):
 
 
 def _ghost_collapse(args):
-    from ..studies.lowrank import collapse_experiment
+    import dataclasses
+
+    from ..studies.lowrank import collapse_experiment, collapse_spread
 
     sizes = {"seeds": 6, "epochs": 2000, "lr": 0.06} if args.quick else {}
-    return collapse_experiment(seed=_seed(args, 0), progress=args.progress, **sizes)
+    seed = _seed(args, 0, seed_sets=True)
+    result = collapse_experiment(seed=seed, progress=args.progress, **sizes)
+    if getattr(args, "seed_sets", None) is None:
+        return result  # the stored spread, at the default sizes
+    spread = collapse_spread(args.seed_sets, seed=seed, first=result, progress=args.progress, **sizes)
+    return dataclasses.replace(result, spread=spread)
 
 
 def _ghost_confidence(args):
