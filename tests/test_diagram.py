@@ -21,6 +21,7 @@ import dataclasses
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 import textwrap
@@ -29,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from cli_run import ok, usage_error  # a plain helper module next to this file
+from cli_run import run as run_cli
 
 import bifwatch as bw
 
@@ -503,6 +505,14 @@ def test_cli_store_is_kept_and_needs_resume(capsys, tmp_path):
     assert _events(first) == _events(second) and store.exists()
 
 
+def _interrupted(capsys, *args: str) -> str:
+    """Run a command whose sweep is interrupted: exit status 130 and one line on stderr, returned."""
+    status, out, err = run_cli(capsys, *args)
+    assert (status, out) == (130, ""), (status, out, err)
+    assert len(err.splitlines()) == 1 and err.startswith("bifwatch: interrupted"), err
+    return err.strip()
+
+
 def test_cli_interrupted_run_resumes_from_the_default_store(capsys, tmp_path, monkeypatch):
     import bifwatch.bifurcations._diagram as diagram_module
 
@@ -516,9 +526,13 @@ def test_cli_interrupted_run_resumes_from_the_default_store(capsys, tmp_path, mo
         return real(task)
 
     monkeypatch.setattr(diagram_module, "seed_cycles", interrupted)
-    usage_error(capsys, *TENT_ARGS, match=r"^bifwatch: error: interrupted$")
+    line = _interrupted(capsys, *TENT_ARGS)
     (store,) = (tmp_path / ".bifwatch-sweeps").glob("diagram-*.sqlite")
     assert re.fullmatch(r"diagram-[0-9a-f]{12}\.sqlite", store.name)
+    assert line == (
+        f"bifwatch: interrupted; the finished part of the sweep is kept in '.bifwatch-sweeps/{store.name}'; "
+        f"to continue it, run the same command with --resume: bifwatch {shlex.join(TENT_ARGS)} --resume"
+    )
     monkeypatch.setattr(diagram_module, "seed_cycles", real)
 
     line = usage_error(capsys, *TENT_ARGS, match=r"already exists")
@@ -543,8 +557,8 @@ def test_cli_default_store_depends_on_the_inputs(capsys, tmp_path, monkeypatch):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(diagram_module, "seed_cycles", interrupt)
-    usage_error(capsys, *TENT_ARGS, match="interrupted")
-    usage_error(capsys, *TENT_ARGS[:-1], "--seeds", "5", "--no-progress", match="interrupted")
+    _interrupted(capsys, *TENT_ARGS)
+    _interrupted(capsys, *TENT_ARGS[:-1], "--seeds", "5", "--no-progress")
     stores = sorted(p.name for p in (tmp_path / ".bifwatch-sweeps").iterdir())
     assert len(stores) == 2, stores
 

@@ -29,10 +29,17 @@ def main(argv: list[str] | None = None) -> int:
         return args.run(args)
     except UsageError as err:
         return fail(str(err))
+    except BrokenPipeError:  # stdout's reader has gone (| head): quiet, and no error at exit
+        from ._interrupts import BROKEN_PIPE_STATUS, silence_stdout
+
+        silence_stdout()
+        return BROKEN_PIPE_STATUS
     except (ValueError, TypeError, OSError) as err:
         return fail(str(err))
-    except KeyboardInterrupt:
-        return fail("interrupted")
+    except KeyboardInterrupt as err:  # Ctrl-C, or SIGTERM during a sweep: 128 + the signal
+        from ._interrupts import report_interrupt
+
+        return report_interrupt(err, sys.argv[1:] if argv is None else list(argv))
 
 
 def _list_examples(args) -> int:

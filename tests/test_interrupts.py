@@ -1,0 +1,170 @@
+"""Stopping ``bifwatch map`` and ``bifwatch diagram`` with real signals and a real closed pipe.
+
+Truth: a stopped run must say, in one line, where its finished work is and the exact command
+that continues it; that command must give byte for byte the JSON of a run never stopped (made
+here through the Python API, which the CLI calls); the exit status tells the signal (128 + n);
+no worker process, traceback or leaked semaphore may be left over, nor a store that blocks the
+identical command.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import bifwatch as bw
+
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX signals and pipes")
+
+TENT = bw.PLRNN(A=[0.2], W=[[0.0]], h=[1.0])
+PARAMS = ("W[0,0]", (-2.23, 1.81), "A[0]", (-1.47, 1.53))
+GRID, MAX_ORDER = (40, 20), 6  # about 2 s in one process: long enough to stop it after a row
+MAP = ["map", "example:tent", "--param", "W[0,0]", "--range", "-2.23", "1.81", "--param", "A[0]",
+       "--range", "-1.47", "1.53", "--grid", *map(str, GRID), "--max-order", str(MAX_ORDER), "--no-progress",
+       "--json", "m.json"]
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory) -> bytes:
+    """The JSON file of the map, made in one go."""
+    path = tmp_path_factory.mktemp("uninterrupted") / "m.json"
+    bw.parameter_map(TENT, *PARAMS, grid=GRID, max_order=MAX_ORDER).to_json(path)
+    return path.read_bytes()
+
+
+def _environment() -> dict[str, str]:
+    package_parent = Path(sys.modules["bifwatch"].__file__).parents[1]
+    return {**os.environ, "PYTHONPATH": str(package_parent)}
+
+
+def _bifwatch(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "bifwatch", *args]
+    return subprocess.run(command, cwd=tmp_path, env=_environment(), capture_output=True, text=True,
+                          timeout=120)
+
+
+@contextlib.contextmanager
+def _started(tmp_path: Path, *args: str) -> Iterator[subprocess.Popen]:
+    """``bifwatch ARGS`` in its own process group (as a terminal runs it); killed at the end if alive."""
+    command = [sys.executable, "-m", "bifwatch", *args]
+    process = subprocess.Popen(command, cwd=tmp_path, env=_environment(), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+
+
+def _stored_rows(folder: Path) -> int:
+    for store in folder.glob("*.sqlite"):
+        with contextlib.suppress(sqlite3.Error), contextlib.closing(sqlite3.connect(store)) as connection:
+            return connection.execute("SELECT COUNT(*) FROM results").fetchone()[0]
+    return 0
+
+
+def _wait_for_first_result(tmp_path: Path, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 60
+    while _stored_rows(tmp_path / ".bifwatch-sweeps") < 1:
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "no result stored within 60 s"
+        time.sleep(0.01)
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            found |= {int(child) for child in (task / "children").read_text().split()}
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def _resume_line(what: str, store: Path, args: list[str]) -> str:
+    return (
+        f"bifwatch: {what}; the finished part of the sweep is kept in '.bifwatch-sweeps/{store.name}'; "
+        f"to continue it, run the same command with --resume: bifwatch {shlex.join([*args, '--resume'])}"
+    )
+
+
+def test_ctrl_c_says_how_to_resume_and_the_resumed_map_is_the_same(tmp_path, uninterrupted):
+    """Ctrl-C in a terminal: SIGINT to the driver and its two workers (one process group)."""
+    args = [*MAP, "--workers", "2"]
+    with _started(tmp_path, *args) as process:
+        _wait_for_first_result(tmp_path, process)
+        os.killpg(process.pid, signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    (store,) = (tmp_path / ".bifwatch-sweeps").glob("map-*.sqlite")
+    assert process.returncode == 130 and out == ""
+    assert err.splitlines() == [_resume_line("interrupted", store, args)]  # no worker tracebacks
+    assert 1 <= _stored_rows(store.parent) < GRID[1]
+
+    again = _bifwatch(tmp_path, *args)  # the identical command says what to do, in one line
+    assert again.returncode == 2 and again.stdout == ""
+    assert again.stderr.splitlines() == [
+        f"bifwatch: error: an unfinished run of this command left its store '.bifwatch-sweeps/{store.name}' "
+        "(it already exists): add --resume to continue it, or remove that file to start again"
+    ]
+
+    resumed = _bifwatch(tmp_path, *args, "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert (tmp_path / "m.json").read_bytes() == uninterrupted
+    assert not (tmp_path / ".bifwatch-sweeps").exists()  # the default store is gone once done
+
+
+def test_sigterm_stops_the_workers_cleanly(tmp_path):
+    """``kill PID`` of the driver: workers ended, the pool closed, no leaked semaphores."""
+    args = [*MAP, "--workers", "2"]
+    with _started(tmp_path, *args) as process:
+        _wait_for_first_result(tmp_path, process)
+        workers = _children(process.pid)
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=30)
+    (store,) = (tmp_path / ".bifwatch-sweeps").glob("map-*.sqlite")
+    assert process.returncode == 128 + signal.SIGTERM and out == ""
+    assert err.splitlines() == [_resume_line("stopped by SIGTERM", store, args)]
+    assert "leaked" not in err and "Traceback" not in err
+    assert len(workers) >= 2  # the two workers (and multiprocessing's resource tracker)
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in workers):
+        assert time.monotonic() < deadline, [pid for pid in workers if _alive(pid)]
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["map", "example:tent", "--param", "W[0,0]", "--range", "-2.23", "1.81", "--param", "A[0]", "--range",
+         "-1.47", "1.53", "--grid", "11", "7", "--max-order", "2", "--workers", "1"],
+        ["diagram", "example:tent", "--param", "W[0,0]", "--range", "-2.2", "1.8", "--max-order", "2",
+         "--resolution", "40"],
+    ],
+    ids=["map", "diagram"],
+)
+def test_a_closed_stdout_is_quiet_and_the_run_completes(tmp_path, args):
+    """``bifwatch ... | head -1`` with the reader gone before the first line."""
+    with _started(tmp_path, *args, "--no-progress", "--json", "out.json") as process:
+        process.stdout.close()
+        err = process.stderr.read()
+        process.wait(timeout=60)
+    assert process.returncode == 141 and err == ""  # no "Exception ignored ... BrokenPipeError"
+    assert (tmp_path / "out.json").stat().st_size > 0
+    assert not (tmp_path / ".bifwatch-sweeps").exists()  # nothing blocks the identical command
