@@ -17,11 +17,13 @@ Truth:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
 import re
 import shlex
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -351,6 +353,46 @@ def test_json_events_and_branches(tmp_path):
     for item in data["branches"]:
         assert len(item["values"]) == len(item["points"]) == len(item["stable"])
         assert all(type(s) is bool for s in item["stable"])
+
+
+def test_json_is_strict_and_ends_with_a_newline(tmp_path):
+    """Not-finite values are null (never NaN); the file is the text plus a final newline."""
+    d = bw.bifurcation_diagram(TENT, "W[0,0]", (-2.2, 1.8), max_order=2, resolution=40)
+    odd = dataclasses.replace(d.events[0], multipliers=np.array([complex(np.nan, np.inf)]))
+    d = dataclasses.replace(d, events=(odd, *d.events[1:]))
+    out = tmp_path / "d.json"
+    data = _strict_json(d.to_json(out))
+    assert data["events"][0]["multipliers"] == [[None, None]]
+    assert out.read_text() == d.to_json() + "\n"
+
+
+def test_the_path_is_written_one_way(tmp_path):
+    """The JSON's path, the sweep store's description and the default store's name: one ``spec``."""
+    path = bw.ParameterPath(TENT, "W[0, 0]", -2.2, 1.8)
+    assert path.spec() == {"name": "W[0,0]", "range": [-2.2, 1.8], "class": "PLRNN",
+                           "model": {"A": [0.2], "W": [[0.0]], "h": [1.0]}}
+    d = bw.bifurcation_diagram(path, max_order=1, resolution=10, store=tmp_path / "s.sqlite")
+    assert d.to_dict()["path"] == {"kind": "parameter", **path.spec()}
+    with contextlib.closing(sqlite3.connect(tmp_path / "s.sqlite")) as connection:
+        stored = json.loads(dict(connection.execute("SELECT name, value FROM meta"))["spec"])
+    assert stored["path"] == path.spec()
+    line = bw.ModelPath(TENT, dataclasses.replace(TENT, W=np.array([[1.0]])))
+    assert line.to_dict() == {"kind": "models", "name": "s", **line.spec()}
+    assert line.spec()["end"] == {"A": [0.2], "W": [[1.0]], "h": [1.0]}
+
+
+def test_cli_default_store_names_are_those_of_earlier_versions(capsys, tmp_path, monkeypatch):
+    """An identical command finds the store an interrupted run of an earlier version left."""
+    import bifwatch.bifurcations._diagram as diagram_module
+
+    monkeypatch.chdir(tmp_path)
+
+    def interrupt(task):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(diagram_module, "seed_cycles", interrupt)
+    _interrupted(capsys, *TENT_ARGS)
+    assert [p.name for p in (tmp_path / ".bifwatch-sweeps").iterdir()] == ["diagram-4a5889abfde2.sqlite"]
 
 
 # ----------------------------------------------------------------------------------------------

@@ -90,6 +90,8 @@ def test_xarray_dataset(tent_map):
 
 def test_json_and_figure(tent_map, tmp_path):
     data = json.loads(tent_map.to_json())
+    tent_map.to_json(tmp_path / "m.json")
+    assert (tmp_path / "m.json").read_text() == tent_map.to_json() + "\n"  # strict writer: final newline
     assert {"parameters", "values", "n_cycles", "n_stable", "events"} <= set(data)
     assert all(e["type"] in bw.EVENT_TYPES and isinstance(e["order"], int) for e in data["events"])
     import matplotlib
@@ -163,6 +165,21 @@ def test_cli_map(tmp_path, monkeypatch, capsys):
     with xr.open_dataset(tmp_path / "m.nc") as ds:
         assert ds["n_cycles"].shape == (21, 11, 4)  # the CLI's default --max-order
     assert not (tmp_path / ".bifwatch-sweeps").exists()   # the default store is removed when done
+
+
+def test_cli_map_default_store_name_is_that_of_earlier_versions(tmp_path, monkeypatch, capsys):
+    """An identical command finds the store an interrupted run of an earlier version left."""
+    import bifwatch.bifurcations._map as map_module
+
+    def interrupt(task):
+        raise KeyboardInterrupt
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(map_module, "_row_task", interrupt)
+    args = ["map", "example:tent", "--param", "W[0,0]", "--range", "-2.23", "1.81", "--param", "A[0]",
+            "--range", "-1.47", "1.53", "--grid", "21", "11", "--workers", "1", "--no-progress"]
+    assert main(args) == 130
+    assert [p.name for p in (tmp_path / ".bifwatch-sweeps").iterdir()] == ["map-2445fb0d1fc9.sqlite"]
 
 
 @pytest.mark.parametrize(

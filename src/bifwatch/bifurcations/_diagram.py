@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
+import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from .._json import write_json
 from .._validation import check_int, check_positive_float
 from ..models import AbstractPLRNN
 from ..search import SCYFI, Exhaustive, resolve_orders
@@ -64,21 +65,20 @@ class BifurcationDiagram:
         return n_cycles, n_stable
 
     def to_dict(self) -> dict:
-        """JSON-ready dict: ``path``, ``events`` (each with value, type, order, ...), ``branches``."""
-        return {
+        """JSON-ready dict: ``path``, ``events`` (each with value, type, order, ...), ``branches``.
+
+        A value that is not finite (e.g. a multiplier at a pole) is None.
+        """
+        return finite_or_none({
             "path": self.path.to_dict(),
             "max_order": self.max_order,
             "events": [e.to_dict() for e in self.events],
             "branches": [b.to_dict() for b in self.branches],
-        }
+        })
 
     def to_json(self, path: str | os.PathLike | None = None) -> str:
-        """The diagram as JSON; also written to ``path`` when given."""
-        text = json.dumps(self.to_dict(), indent=1)
-        if path is not None:
-            with open(path, "w") as f:
-                f.write(text)
-        return text
+        """The strict JSON text of :meth:`to_dict`; also written to ``path`` (final newline) when given."""
+        return write_json(self.to_dict(), path, indent=1)
 
     def table(self) -> str:
         """The events as a text table."""
@@ -188,7 +188,7 @@ def bifurcation_diagram(
     cond_max = check_positive_float("cond_max", cond_max)
     grid = np.linspace(path.lo, path.hi, resolution + 1)
     indices = np.unique(np.round(np.linspace(0, resolution, seeds)).astype(int))
-    spec = {"kind": "diagram", "path": _path_spec(path), "grid": resolution, "max_order": max_order,
+    spec = {"kind": "diagram", "path": path.spec(), "grid": resolution, "max_order": max_order,
             "seed": seed, "seeds": indices.tolist(), "finder": repr(finder)}
 
     def search(todo: list[int], first: bool) -> dict[int, list]:
@@ -220,14 +220,18 @@ def _as_path(model, param, range_) -> ParameterPath | ModelPath:
     return ParameterPath(model, param, lo_hi[0], lo_hi[1])
 
 
-def _path_spec(path) -> dict:
-    if isinstance(path, ParameterPath):
-        model = path.model
-        spec = {"name": path.label}
-    else:
-        model = path.start
-        spec = {"end": {k: np.asarray(v).tolist() for k, v in path.end.parameters().items()}}
-    spec["model"] = {k: np.asarray(v).tolist() for k, v in model.parameters().items()}
-    spec["class"] = type(model).__name__
-    spec["range"] = [path.lo, path.hi]
-    return spec
+def finite_or_none(value):
+    """``value`` with every NaN or infinite float, in dicts and lists at any depth, made None.
+
+    Examples
+    --------
+    >>> finite_or_none({"a": [1.0, float("nan")], "b": (float("inf"), 2)})
+    {'a': [1.0, None], 'b': [None, 2]}
+    """
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: finite_or_none(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite_or_none(item) for item in value]
+    return value

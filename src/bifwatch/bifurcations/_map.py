@@ -10,7 +10,6 @@ columns are independent tasks for :func:`bifwatch.sweep.run_tasks`.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Sequence
@@ -18,11 +17,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._json import write_json
 from .._validation import check_int, check_positive_float
 from ..models import AbstractPLRNN
 from ..search import SCYFI, Exhaustive, resolve_orders, same_orbit
 from ._branches import MATCH_ATOL, continue_cycles, follow, seed_cycles
-from ._diagram import _path_spec
+from ._diagram import finite_or_none
 from ._path import ParameterPath, check_range, parse_parameter, with_entry
 from ._pieces import PathPieces
 from ._tasks import run_sweep
@@ -90,8 +90,8 @@ class ParameterMap:
         return ds
 
     def to_dict(self) -> dict:
-        """JSON-ready dict: parameters, grid values, counts per cell, ``events``."""
-        return {
+        """JSON-ready dict: parameters, grid values, counts per cell, ``events`` (not finite: None)."""
+        return finite_or_none({
             "parameters": list(self.names),
             "values": [v.tolist() for v in self.values],
             "max_order": self.max_order,
@@ -110,14 +110,11 @@ class ParameterMap:
                 }
                 for i, axis in enumerate(self.events["axis"])
             ],
-        }
+        })
 
     def to_json(self, path: str | os.PathLike | None = None) -> str:
-        text = json.dumps(self.to_dict())
-        if path is not None:
-            with open(path, "w") as f:
-                f.write(text)
-        return text
+        """The strict JSON text of :meth:`to_dict`; also written to ``path`` (final newline) when given."""
+        return write_json(self.to_dict(), path)
 
     def plot(self, ax=None):
         """Stable objects per cell (categorical colours) with the exactly located events on top."""
@@ -231,8 +228,9 @@ def parameter_map(
     seeds = check_int("seeds", seeds, minimum=1)
     cond_max = check_positive_float("cond_max", cond_max)
     values = tuple(np.linspace(lo, hi, n) for (lo, hi), n in zip(ranges, sizes, strict=True))
-    setup = (model, (param1, param2), entries, values, max_order, seeds, seed, finder, cond_max)
-    spec = {"kind": "map", "model": _path_spec(ParameterPath(model, param1, *ranges[0])),
+    setup = MapSetup(model=model, names=(param1, param2), entries=tuple(entries), values=values,
+                     max_order=max_order, seeds=seeds, seed=seed, finder=finder, cond_max=cond_max)
+    spec = {"kind": "map", "model": ParameterPath(model, param1, *ranges[0]).spec(),
             "param2": param2, "range2": list(ranges[1]), "grid": list(sizes), "max_order": max_order,
             "seeds": seeds, "seed": seed, "finder": repr(finder)}
     run = dict(spec=spec, workers=workers, scheduler=scheduler, store=store, progress=progress)
@@ -254,9 +252,43 @@ def parameter_map(
 _REPAIR_ROUNDS = 3
 
 
-def _columns(setup, cells, done: set, round_: int, run: dict, resume: bool, events: list) -> dict:
+@dataclass(frozen=True, eq=False)
+class MapSetup:
+    """What every row, column and repair task of one map needs; picklable (sent to workers, Dask).
+
+    Attributes
+    ----------
+    model : AbstractPLRNN
+        The base model.
+    names : (str, str)
+        The two swept entries as given, e.g. ``("W[0,0]", "A[0]")``.
+    entries : ((str, tuple of int), (str, tuple of int))
+        The same entries parsed into (array name, index).
+    values : (array (N1,), array (N2,))
+        Grid values of the two parameters.
+    max_order, seeds, seed, finder, cond_max
+        As given to :func:`parameter_map`.
+    """
+
+    model: AbstractPLRNN
+    names: tuple[str, str]
+    entries: tuple[tuple[str, tuple[int, ...]], tuple[str, tuple[int, ...]]]
+    values: tuple[np.ndarray, np.ndarray]
+    max_order: int
+    seeds: int
+    seed: int
+    finder: SCYFI | Exhaustive | None
+    cond_max: float
+
+    def row_path(self, j: int) -> ParameterPath:
+        """The path along the first parameter, the second fixed at its j-th grid value."""
+        base = with_entry(self.model, *self.entries[1], float(self.values[1][j]))
+        return ParameterPath(base, self.names[0], self.values[0][0], self.values[0][-1])
+
+
+def _columns(setup: MapSetup, cells, done: set, round_: int, run: dict, resume: bool, events: list) -> dict:
     """Column paths between differing neighbours not joined before; returns missed cycles by row."""
-    n_cycles, n_stable = _counts(cells, setup[4])
+    n_cycles, n_stable = _counts(cells, setup.max_order)
     todo = {}
     for i, pairs in _differing(n_cycles, n_stable).items():
         fresh = [j for j in pairs if (i, j, _key(cells[i][j]), _key(cells[i][j + 1])) not in done]
@@ -265,14 +297,14 @@ def _columns(setup, cells, done: set, round_: int, run: dict, resume: bool, even
             todo[f"column-{round_}-{i:06d}"] = (setup, i, fresh, [cells[i][j] for j in _ends(fresh)])
     results = run_sweep(_column_task, todo, resume=resume, description="map columns", **run)
     found: dict[int, list] = {}
-    for task, result in zip(todo.values(), (results[k] for k in todo), strict=True):
+    for (_, i, _, _), result in zip(todo.values(), (results[k] for k in todo), strict=True):
         events.extend(result["events"])
         for j, cycle in result["missed"]:
-            found.setdefault(j, []).append((task[1], *cycle))
+            found.setdefault(j, []).append((i, *cycle))
     return found
 
 
-def _repair_rows(setup, cells, found: dict, round_: int, run: dict, events: list) -> None:
+def _repair_rows(setup: MapSetup, cells, found: dict, round_: int, run: dict, events: list) -> None:
     """Follow the missed cycles along their rows and add them to every cell they reach."""
     todo = {f"repair-{round_}-{j:06d}": (setup, j, found[j]) for j in sorted(found)}
     results = run_sweep(_repair_task, todo, resume=True if run["store"] is not None else False,
@@ -296,35 +328,29 @@ def _check_grid(grid) -> tuple[int, int]:
     return check_int("grid[0]", n1, minimum=2), check_int("grid[1]", n2, minimum=2)
 
 
-def _row_task(task) -> dict:
+def _row_task(task: tuple[MapSetup, int]) -> dict:
     """Continuation along the first parameter at the second's j-th value: cells and events."""
-    (_, _, _, values, max_order, seeds, seed, finder, cond_max), j = task
-    path = _row_path(task[0], j)
-    grid = values[0]
-    indices = np.unique(np.round(np.linspace(0, len(grid) - 1, seeds)).astype(int))
+    setup, j = task
+    path = setup.row_path(j)
+    grid = setup.values[0]
+    indices = np.unique(np.round(np.linspace(0, len(grid) - 1, setup.seeds)).astype(int))
 
     def search(todo, first):
-        return {i: seed_cycles((path, float(grid[i]), max_order, seed, finder)) for i in todo}
+        options = (setup.max_order, setup.seed, setup.finder)
+        return {i: seed_cycles((path, float(grid[i]), *options)) for i in todo}
 
-    branches, _ = continue_cycles(PathPieces(path, cond_max=cond_max), grid, indices, search)
-    return _row_result(branches, len(grid), float(values[1][j]))
+    branches, _ = continue_cycles(PathPieces(path, cond_max=setup.cond_max), grid, indices, search)
+    return _row_result(branches, len(grid), float(setup.values[1][j]))
 
 
-def _repair_task(task) -> dict:
+def _repair_task(task: tuple[MapSetup, int, list]) -> dict:
     """Follow cycles a row missed (found by column paths) along that row."""
     setup, j, missed = task
-    path = _row_path(setup, j)
     seeds: dict[int, list] = {}
     for i, regions, points, _ in missed:
         seeds.setdefault(i, []).append((regions, points))
-    branches = follow(PathPieces(path, cond_max=setup[8]), setup[3][0], seeds)
-    return _row_result(branches, len(setup[3][0]), float(setup[3][1][j]), flat=True)
-
-
-def _row_path(setup, j: int) -> ParameterPath:
-    model, names, entries, values = setup[:4]
-    base = with_entry(model, *entries[1], float(values[1][j]))
-    return ParameterPath(base, names[0], values[0][0], values[0][-1])
+    branches = follow(PathPieces(setup.row_path(j), cond_max=setup.cond_max), setup.values[0], seeds)
+    return _row_result(branches, len(setup.values[0]), float(setup.values[1][j]), flat=True)
 
 
 def _row_result(branches, n: int, y: float, flat: bool = False) -> dict:
@@ -339,13 +365,14 @@ def _row_result(branches, n: int, y: float, flat: bool = False) -> dict:
     return {"cells": cells, "events": events}
 
 
-def _column_task(task) -> dict:
+def _column_task(task: tuple[MapSetup, int, list[int], list]) -> dict:
     """Continuation along the second parameter between the cells of each differing pair (j, j+1).
 
     Returns the events and the cycles that reach an end cell that did not have them ("missed").
     """
-    (model, names, entries, values, _, _, _, _, cond_max), i, pairs, end_cells = task
-    base = with_entry(model, *entries[0], float(values[0][i]))
+    setup, i, pairs, end_cells = task
+    names, values = setup.names, setup.values
+    base = with_entry(setup.model, *setup.entries[0], float(values[0][i]))
     x = float(values[0][i])
     cells = dict(zip(_ends(pairs), end_cells, strict=True))
     events, missed = [], []
@@ -353,7 +380,7 @@ def _column_task(task) -> dict:
         path = ParameterPath(base, names[1], values[1][j], values[1][j + 1])
         grid = np.array([values[1][j], values[1][j + 1]])
         seeds = {0: [c[:2] for c in cells[j]], 1: [c[:2] for c in cells[j + 1]]}
-        for b in follow(PathPieces(path, cond_max=cond_max), grid, seeds):
+        for b in follow(PathPieces(path, cond_max=setup.cond_max), grid, seeds):
             events.extend((x, e.value, e.type, e.order, e.outcome, 1) for e in b.events)
             for end in (0, 1):
                 row = b.at_grid(end)

@@ -140,8 +140,18 @@ class ParameterPath:
         array, index = self._entry
         return with_entry(self.model, array, index, value)
 
+    def spec(self) -> dict:
+        """Everything that defines the path, as JSON-ready values: entry, range, model class and arrays.
+
+        The one written form of a path: :meth:`to_dict` adds its kind; a diagram's or map's sweep
+        store keeps it (a resumed store must match it); ``bifwatch`` hashes it into the name of
+        its default store.
+        """
+        return {"name": self.label, "range": [self.lo, self.hi], **_model_spec(self.model)}
+
     def to_dict(self) -> dict:
-        return {"kind": "parameter", "name": self.label, "range": [self.lo, self.hi]}
+        """JSON-ready dict: ``kind`` ("parameter") and the :meth:`spec`."""
+        return {"kind": "parameter", **self.spec()}
 
 
 @dataclass(frozen=True, eq=False)
@@ -206,8 +216,23 @@ class ModelPath:
             new["slope"] = float(new["slope"])
         return dataclasses.replace(self.start, **new)
 
+    def spec(self) -> dict:
+        """Everything that defines the path, as JSON-ready values: range, class, both models' arrays.
+
+        ``model`` holds the arrays of ``start``, ``end`` those of ``end``; see
+        :meth:`ParameterPath.spec` for where it is used.
+        """
+        return {"range": [self.lo, self.hi], **_model_spec(self.start), "end": _model_spec(self.end)["model"]}
+
     def to_dict(self) -> dict:
-        return {"kind": "models", "name": "s", "range": [self.lo, self.hi]}
+        """JSON-ready dict: ``kind`` ("models"), ``name`` ("s") and the :meth:`spec`."""
+        return {"kind": "models", "name": self.label, **self.spec()}
+
+
+def _model_spec(model: AbstractPLRNN) -> dict:
+    """``{"class": ..., "model": {array name: nested lists}}``: a model as JSON-ready values."""
+    arrays = {key: np.asarray(value).tolist() for key, value in model.parameters().items()}
+    return {"class": type(model).__name__, "model": arrays}
 
 
 Path = ParameterPath | ModelPath

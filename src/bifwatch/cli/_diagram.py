@@ -120,9 +120,10 @@ def _store(args: argparse.Namespace, model, end, path) -> tuple[str, bool]:
     """
     if args.store is not None:
         return args.store, False
+    spec = path.spec()
     inputs = {
-        "model": model_inputs(model), "to": model_inputs(end), "param": path.label,
-        "range": [path.lo, path.hi], "max_order": args.max_order, "resolution": args.resolution,
+        "model": model_inputs(spec), "to": model_inputs(spec, "end"), "param": path.label,
+        "range": spec["range"], "max_order": args.max_order, "resolution": args.resolution,
         "seeds": args.seeds, "seed": args.seed,
     }
     return default_store("diagram", inputs), True

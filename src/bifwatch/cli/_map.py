@@ -90,11 +90,18 @@ def _workers(args: argparse.Namespace) -> int | None:
 
 
 def _store(args: argparse.Namespace, model) -> tuple[str, bool]:
-    """The store file and whether it is the default one (removed after a successful run)."""
+    """The store file and whether it is the default one (removed after a successful run).
+
+    The default's name hashes the model (as the first parameter's path writes it), both
+    parameters and ranges as given, and the options that decide the map.
+    """
+    from .. import ParameterPath
+
     if args.store is not None:
         return args.store, False
+    spec = ParameterPath(model, args.param[0], *args.range[0]).spec()
     inputs = {
-        **model_inputs(model), "param": args.param, "range": args.range, "grid": list(args.grid),
+        **model_inputs(spec), "param": args.param, "range": args.range, "grid": list(args.grid),
         "max_order": args.max_order, "seeds": args.seeds, "seed": args.seed,
     }
     return default_store("map", inputs), True

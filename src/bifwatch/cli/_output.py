@@ -40,14 +40,16 @@ def save_figure(draw: Callable, path: str, *, crop: bool = False) -> None:
     plt.close(fig)
 
 
-def model_inputs(model) -> dict | None:
-    """A model's class and arrays as JSON-ready values (None for no model)."""
-    if model is None:
-        return None
-    import numpy as np
+def model_inputs(spec: dict, key: str = "model") -> dict | None:
+    """A model of a path's ``spec()`` as default store names hash it: ``{"class": ..., **arrays}``.
 
-    arrays = {k: np.asarray(v).tolist() for k, v in model.parameters().items()}
-    return {"class": type(model).__name__, **arrays}
+    ``key`` is ``"model"`` (a path's model or start) or ``"end"`` (a ModelPath's end; None for a
+    path without one). The layout is the one the names were always made of, so an identical
+    command finds the store of its interrupted run.
+    """
+    if key not in spec:
+        return None
+    return {"class": spec["class"], **spec[key]}
 
 
 def default_store(kind: str, inputs: dict, *, suffix: str = ".sqlite") -> str:
