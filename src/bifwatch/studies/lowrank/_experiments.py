@@ -240,8 +240,8 @@ def collapse_experiment(
     NLZ criterion (max accuracy over the last 50 epochs <= 0.5 after > 0.5 earlier). Expect about
     3/4 to learn and about half to end in the zone (one seed set is one draw: over 20 sets of 100,
     learned 76.2 ± 5.2 and NLZ 53.0 ± 6.0, mean ± sd), almost all of those (1044 of 1059, 99 %;
-    every one in only 9 of the 20 sets, 50 of 53 in the worst) with F_min < 0 and 3 latent fixed
-    points. At the default settings the result carries the stored ``MEASURED_SPREAD``;
+    all of a set's in only 9 of the 20 sets, 50 of 53 in the worst) with F_min < 0 and 3 latent
+    fixed points. At the default settings the result carries the stored ``MEASURED_SPREAD``;
     :func:`collapse_spread` recomputes it.
 
     Examples
