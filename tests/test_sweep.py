@@ -213,7 +213,8 @@ def test_results_do_not_depend_on_workers(tmp_path):
     assert run_tasks(sweep_tasks.compute, {}) == {}
 
 
-def test_stored_tasks_are_not_run_again(tmp_path, capsys):
+def test_stored_tasks_are_not_run_again(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # a bar is drawn on a terminal only
     tasks = logged_tasks(6, tmp_path / "log", delay=0.0)
     with SweepStore(tmp_path / "s.sqlite", spec=SPEC) as store:
         store.put("t000", sweep_tasks.result_of(0))
