@@ -213,6 +213,14 @@ def test_results_do_not_depend_on_workers(tmp_path):
     assert run_tasks(sweep_tasks.compute, {}) == {}
 
 
+def test_tasks_run_in_this_process_by_default(tmp_path):
+    """No ``workers``: no pool, so no pickling and no ``__main__`` guard needed."""
+    tasks = logged_tasks(4, tmp_path / "log", delay=0.0)
+    assert_same_results(run_tasks(sweep_tasks.logged, tasks), expected(plain(tasks)))
+    assert sweep_tasks.read_pids(tmp_path / "log", parent=os.getppid()) == {os.getpid()}
+    assert run_tasks(lambda x: x + 1, {"a": 1, "b": 2}) == {"a": 2, "b": 3}
+
+
 def test_stored_tasks_are_not_run_again(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # a bar is drawn on a terminal only
     tasks = logged_tasks(6, tmp_path / "log", delay=0.0)
