@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._format import fmt
 from .._json import write_json
 from .._validation import check_int, check_positive_float
 from ..models import AbstractPLRNN
@@ -85,7 +86,7 @@ class BifurcationDiagram:
         lines = [f"{len(self.branches)} branches, {len(self.events)} events along {self.path.label}"]
         for e in self.events:
             lines.append(
-                f"  {e.value: .12g}  {e.type:<26} order {e.order:<3} {e.outcome:<8} "
+                f"  {fmt(e.value, ' .12g')}  {e.type:<26} order {e.order:<3} {e.outcome:<8} "
                 f"{e.stability_before or '-'} -> {e.stability_after or '-'}"
             )
         return "\n".join(lines)

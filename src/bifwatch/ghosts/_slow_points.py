@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._format import fmt, positive_zeros
 from .._json import write_json
 
 TIMES = ("discrete", "continuous")
@@ -198,10 +199,11 @@ class SlowPoints:
         rows = [head, "-" * len(head)]
         for i in range(len(self)):
             lead = self.eigenvalues[i, 0] if self.M else complex("nan")
-            point = np.array2string(self.points[i], precision=4, max_line_width=200, threshold=8)
+            point = np.array2string(positive_zeros(self.points[i]), precision=4, max_line_width=200,
+                                    threshold=8)
             rows.append(
                 f"{i:>3} {self.kind[i]:<6} {self.q[i]:>10.3e} {'yes' if self.stable[i] else 'no':<7} "
-                f"{lead.real:>+10.4f}{lead.imag:>+10.4f}j  {point}"
+                f"{fmt(lead.real, '>+10.4f')}{fmt(lead.imag, '>+10.4f')}j  {point}"
             )
         if not len(self):
             rows.append("(no fixed or slow points found)")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._format import positive_zeros
 from .._json import write_json
 from .._validation import check_int
 from ..models import AbstractPLRNN
@@ -79,7 +80,8 @@ class CycleSearchResult:
         count: dict[int, int] = {}
         for cycle in self.cycles[:max_rows]:
             count[cycle.order] = count.get(cycle.order, 0) + 1
-            point = np.array2string(cycle.points[0], precision=4, max_line_width=200, threshold=8)
+            point = np.array2string(positive_zeros(cycle.points[0]), precision=4, max_line_width=200,
+                                    threshold=8)
             rows.append(
                 f"{cycle.order:>5} {count[cycle.order]:>3}  {cycle.classification:<24} "
                 f"{cycle.spectral_radius:>9.4g} {cycle.lyapunov_exponent:>9.3g} "
