@@ -50,8 +50,16 @@ def load_model(path: str | os.PathLike, *, kind: str | None = None) -> AbstractP
     ------
     FileNotFoundError
         The file does not exist.
+    IsADirectoryError
+        ``path`` is a folder.
     ValueError
-        Unknown kind, unknown file type, or arrays missing or unexpected for the kind.
+        Unknown kind, unknown file type, a file that is not of the format its suffix says, a
+        PyTorch RNN that is not ReLU, or arrays missing or unexpected for the kind.
+
+    Warns
+    -----
+    UserWarning
+        A PyTorch file that does not record its ``"input"`` or ``"nonlinearity"``: what was assumed.
 
     Examples
     --------
@@ -65,6 +73,10 @@ def load_model(path: str | os.PathLike, *, kind: str | None = None) -> AbstractP
     if text.startswith(EXAMPLE_PREFIX):
         return _load_npz(_example_path(text[len(EXAMPLE_PREFIX) :]), kind)
     file = Path(text)
+    if file.is_dir():
+        raise IsADirectoryError(
+            f"model file {text!r} is a directory; give a .npz, .pt or .pth file (or example:NAME)"
+        )
     if not file.is_file():
         raise FileNotFoundError(f"model file {text!r} does not exist")
     if file.suffix == ".npz":
@@ -140,6 +152,15 @@ def _read_npz(file) -> dict[str, np.ndarray]:
     # OSError/ValueError, returns a bare array for a .npy, and bytes for a member that is no .npy.
     where = f"could not read {os.fspath(file)!r} as an .npz file"
     try:
+        head = _head(file)
+    except OSError as err:  # e.g. no permission to read it
+        raise ValueError(f"{where}: {err.strerror or err}") from err
+    if head and not head.startswith((b"PK", b"\x93NUMPY")):  # np.load would read it as a pickle
+        raise ValueError(
+            f"{where}: it is not a NumPy .npz archive (np.savez writes a zip of .npy arrays; "
+            f"this file begins {head[:12]!r})"
+        )
+    try:
         data = np.load(file, allow_pickle=False)
         if not isinstance(data, np.lib.npyio.NpzFile):
             raise ValueError("it holds a single .npy array, not named arrays (save with np.savez)")
@@ -151,6 +172,12 @@ def _read_npz(file) -> dict[str, np.ndarray]:
         if not isinstance(value, np.ndarray):
             raise ValueError(f"{where}: member {name!r} is not a .npy array")
     return arrays
+
+
+def _head(file, size: int = 16) -> bytes:
+    """The first ``size`` bytes of ``file`` (a path or a bundled resource)."""
+    with file.open("rb") as handle:
+        return handle.read(size)
 
 
 def _infer_kind(names: set[str], file) -> str:

@@ -6,6 +6,7 @@ torch is imported inside the functions only, so the ``.npz`` path never loads it
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Mapping
 
 import numpy as np
@@ -86,28 +87,101 @@ def from_rnn_state_dict(state: dict, input=None) -> ReLURNN:
 
 
 def load_torch_rnn(path: str | os.PathLike) -> ReLURNN:
-    """Read a file written by ``torch.save({"state_dict": rnn.state_dict(), "input": x}, path)``.
+    """Read a file written by ``torch.save({"state_dict": rnn.state_dict(), "input": x,
+    "nonlinearity": rnn.nonlinearity}, path)``.
 
-    A flat state dict with an extra ``"input"`` entry is accepted too; without an input the
-    drive is zero. A ``"nonlinearity"`` entry, if present, must be ``"relu"``.
+    A flat state dict with extra ``"input"`` and ``"nonlinearity"`` entries is accepted too.
+
+    Raises
+    ------
+    ValueError
+        The file is not a PyTorch checkpoint, holds no one-layer ``nn.RNN`` state dict, or holds
+        an RNN whose nonlinearity is not ``"relu"`` (a ``"nonlinearity"`` entry, or a saved
+        ``nn.RNN`` module).
+
+    Warns
+    -----
+    UserWarning
+        Without ``"input"`` the drive is zero, and without ``"nonlinearity"`` the RNN is taken to
+        be ReLU (a state dict does not record it, and ``nn.RNN``'s default is tanh): one warning
+        says what was assumed.
     """
     import torch
 
+    name = os.fspath(path)
+    _check_torch_file(name)
     try:
-        blob = torch.load(os.fspath(path), map_location="cpu", weights_only=True)
+        blob = torch.load(name, map_location="cpu", weights_only=True)
     except Exception as err:  # torch raises many types for unreadable files
-        raise ValueError(f"could not read {os.fspath(path)!r} as a PyTorch file: {_brief(err)}") from err
+        _reject_non_relu(name, _saved_module_nonlinearity(name))
+        raise ValueError(f"could not read {name!r} as a PyTorch file: {_brief(err)}") from err
     if not isinstance(blob, dict):
-        raise ValueError(f"{os.fspath(path)!r} must hold a dict (a state dict); got {type(blob).__name__}")
+        raise ValueError(f"{name!r} must hold a dict (a state dict); got {type(blob).__name__}")
     blob = dict(blob)
-    nonlinearity = blob.pop("nonlinearity", "relu")
-    if nonlinearity != "relu":
-        raise ValueError(f"{os.fspath(path)!r}: only ReLU RNNs are piecewise linear; got {nonlinearity!r}")
+    nonlinearity = blob.pop("nonlinearity", None)
+    _reject_non_relu(name, nonlinearity)
     x = blob.pop("input", None)
     state = blob.pop("state_dict", blob)
     if not isinstance(state, Mapping):
-        raise ValueError(f"{os.fspath(path)!r}: 'state_dict' must be a dict; got {type(state).__name__}")
-    return from_rnn_state_dict(state, x)
+        raise ValueError(f"{name!r}: 'state_dict' must be a dict; got {type(state).__name__}")
+    model = from_rnn_state_dict(state, x)
+    _warn_assumptions(name, x is None, nonlinearity is None, tuple(state["weight_ih_l0"].shape)[1])
+    return model
+
+
+def _check_torch_file(name: str) -> None:
+    """Refuse a file that is neither a zip archive (torch.save) nor a pickle (its legacy format)."""
+    with open(name, "rb") as handle:
+        head = handle.read(16)
+    if head and not head.startswith((b"PK", b"\x80")):  # empty: torch's own EOFError says it
+        raise ValueError(
+            f"could not read {name!r} as a PyTorch file: it is not a PyTorch checkpoint (torch.save "
+            f"writes a zip archive; this file begins {head[:12]!r})"
+        )
+
+
+def _reject_non_relu(name: str, nonlinearity) -> None:
+    if nonlinearity is not None and nonlinearity != "relu":
+        raise ValueError(
+            f"{name!r}: only a ReLU nn.RNN can be analysed exactly, since only ReLU RNNs are piecewise "
+            f"linear; got {nonlinearity!r}"
+        )
+
+
+def _saved_module_nonlinearity(name: str) -> str | None:
+    """The nonlinearity of an ``nn.RNN`` module saved whole (alone or in a dict), else None.
+
+    Read with the weights-only unpickler, trusting the ``nn.RNN`` class only.
+    """
+    import torch
+
+    trusted = getattr(torch.serialization, "safe_globals", None)
+    if trusted is None:  # torch < 2.5
+        return None
+    try:
+        with trusted([torch.nn.RNN]):
+            blob = torch.load(name, map_location="cpu", weights_only=True)
+    except Exception:
+        return None
+    found = [blob] if isinstance(blob, torch.nn.RNN) else []
+    if isinstance(blob, dict):
+        found += [v for v in blob.values() if isinstance(v, torch.nn.RNN)]
+    return found[0].nonlinearity if found else None
+
+
+def _warn_assumptions(name: str, no_input: bool, no_nonlinearity: bool, input_size: int) -> None:
+    assumed = []
+    if no_input:
+        assumed.append(f"the constant input x = 0 (no \"input\" entry; input_size = {input_size})")
+    if no_nonlinearity:
+        assumed.append("nonlinearity 'relu' (no \"nonlinearity\" entry; nn.RNN's default is 'tanh', "
+                       "which cannot be analysed exactly)")
+    if assumed:
+        warnings.warn(
+            f"{name!r}: assumed {' and '.join(assumed)}; to say so, write the file with torch.save({{\"state_dict\": "
+            "rnn.state_dict(), \"input\": x, \"nonlinearity\": rnn.nonlinearity}, path)",
+            UserWarning, stacklevel=3,
+        )
 
 
 def _check_rnn_shapes(W_ih: np.ndarray, W_hh: np.ndarray) -> None:
