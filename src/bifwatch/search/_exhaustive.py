@@ -8,12 +8,16 @@ import numpy as np
 
 from .._validation import check_int
 from ..models import AbstractPLRNN
+from ._cost import approx, duration, exhaustive_seconds, necklace_count
 from ._linear import solve_sequences
 from ._regions import RegionPool
 from ._registry import CycleRegistry
 
 #: Largest number of sequences, N^k, an exhaustive search may enumerate.
 MAX_SEQUENCES = 2**40
+
+#: Default limit on the sequences one order of an exhaustive search solves (minutes, not hours).
+MAX_SOLVES = 10**8
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,9 @@ class Exhaustive:
     ----------
     chunk : int, default 2**14
         Sequences solved per batch.
+    max_solves : int or None, default 10**8
+        Refuse (``ValueError``, before anything is solved) an order that needs more solves than
+        this, about N^k / k for N regions; 10^8 solves take some minutes. None: no limit.
 
     Notes
     -----
@@ -33,18 +40,29 @@ class Exhaustive:
     numbers) than all their rotations are solved: about N^k / k of them.
 
     Performance notes: cost grows as N^k; ``find_cycles`` picks this search by itself only
-    when it is cheaper than the heuristic.
+    when it is cheaper than the heuristic. Each solve takes about (1.5 + 0.02 k M^2) µs (see
+    :func:`exhaustive_seconds`), so ``max_solves`` refuses orders that would take hours.
     """
 
     chunk: int = 2**14
+    max_solves: int | None = MAX_SOLVES
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "chunk", check_int("chunk", self.chunk, minimum=1))
+        if self.max_solves is not None:
+            object.__setattr__(self, "max_solves", check_int("max_solves", self.max_solves, minimum=1))
 
-
-def necklace_count(N: int, k: int) -> float:
-    """Approximate number of sequences the exhaustive search solves, N^k / k."""
-    return float(N) ** k / k
+    def check(self, N: int, k: int, M: int) -> None:
+        """Raise ``ValueError`` if order k over N regions needs more than ``max_solves`` solves."""
+        count = necklace_count(N, k)
+        if self.max_solves is None or count <= self.max_solves:
+            return
+        raise ValueError(
+            f"an exhaustive search of order {k} over {N} regions would solve about {approx(count)} "
+            f"region sequences ({N}^{k} / {k}), taking {duration(exhaustive_seconds(N, k, M))}: more than "
+            f"the limit of {approx(self.max_solves)} (Exhaustive(max_solves=...)); use finder=SCYFI() "
+            "or a lower order"
+        )
 
 
 def run_exhaustive(
@@ -57,6 +75,7 @@ def run_exhaustive(
 ) -> int:
     """Solve every aperiodic necklace of length k over ``pool``; return the number of solves."""
     N = pool.size
+    config.check(N, k, model.M)
     total = N**k
     if total > MAX_SEQUENCES:
         raise ValueError(

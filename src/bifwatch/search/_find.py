@@ -11,12 +11,16 @@ import numpy as np
 from .._progress import progress_bar
 from .._validation import check_int, check_positive_float
 from ..models import AbstractPLRNN
-from ._exhaustive import Exhaustive, necklace_count, run_exhaustive
+from ._cost import necklace_count
+from ._exhaustive import Exhaustive, run_exhaustive
 from ._regions import region_pool
 from ._registry import CycleRegistry
 from ._result import CycleSearchResult
 from ._scyfi import SCYFI, run_scyfi
 from ._stats import OrderStats
+
+#: Largest order accepted at all (an order-k search solves k-step systems; far beyond reach).
+MAX_ORDER = 10**6
 
 
 def heuristic_cost(patience: int, k: int) -> int:
@@ -73,8 +77,9 @@ def find_cycles(
     ------
     TypeError, ValueError
         ``model`` is not a bifwatch model; neither or both of ``max_order`` and ``orders``;
-        orders < 1; a non-positive ``atol`` or ``cond_max``; an exhaustive search that is
-        too large.
+        orders < 1; a non-positive ``atol`` or ``cond_max``; before anything is searched, an
+        exhaustive order that needs more than ``Exhaustive.max_solves`` solves, or an order
+        the heuristic cannot finish within an hour (:meth:`SCYFI.check`).
 
     Notes
     -----
@@ -113,6 +118,8 @@ def find_cycles(
         cond_max=check_positive_float("cond_max", cond_max),
     )
     pool = region_pool(model, seed=seed)
+    for k in wanted:  # refuse what would take hours before anything starts
+        _check_cost(model, k, finder, pool)
     bar = progress_bar(progress, unit=" solves")
     stats = [_search_order(model, k, finder, pool, registry, seed, bar) for k in wanted]
     if bar is not None:
@@ -162,6 +169,13 @@ def _choose(model, k, finder, pool) -> str:
     return "exhaustive" if cheaper else "heuristic"
 
 
+def _check_cost(model, k, finder, pool) -> None:
+    if _choose(model, k, finder, pool) == "exhaustive":
+        (finder or Exhaustive()).check(pool.size, k, model.M)
+    else:
+        (finder or SCYFI()).check(model.M, k, pool.size)
+
+
 def _sort_key(cycle) -> tuple:
     return tuple(np.round(cycle.points[0], 9))
 
@@ -172,7 +186,7 @@ def resolve_orders(max_order, orders) -> list[int]:
         raise ValueError("give exactly one of `max_order` (orders 1..K) and `orders`; "
                          f"got max_order={max_order!r}, orders={orders!r}")
     if max_order is not None:
-        return list(range(1, check_int("max_order", max_order, minimum=1) + 1))
+        return list(range(1, _below_max_order("max_order", check_int("max_order", max_order, minimum=1)) + 1))
     if isinstance(orders, str):
         return parse_orders(orders)
     try:
@@ -181,7 +195,14 @@ def resolve_orders(max_order, orders) -> list[int]:
         raise TypeError(f"`orders` must be integers >= 1; got {orders!r}") from err
     if not values:
         raise ValueError("`orders` must not be empty")
+    _below_max_order("orders", max(values))
     return sorted(set(values))
+
+
+def _below_max_order(name: str, k: int) -> int:
+    if k > MAX_ORDER:
+        raise ValueError(f"`{name}` must be at most {MAX_ORDER} (far beyond what a search can do); got {k}")
+    return k
 
 
 def parse_orders(text: str) -> list[int]:
@@ -194,5 +215,6 @@ def parse_orders(text: str) -> list[int]:
         low, high = int(match[1]), int(match[2] or match[1])
         if low < 1 or high < low:
             raise ValueError(f"`orders` ranges must be ascending and >= 1; got {part.strip()!r}")
+        _below_max_order("orders", high)
         values.update(range(low, high + 1))
     return sorted(values)

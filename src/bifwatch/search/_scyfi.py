@@ -16,9 +16,13 @@ import numpy as np
 
 from .._validation import check_int
 from ..models import AbstractPLRNN
+from ._cost import approx, duration, heuristic_least_seconds
 from ._linear import solve_sequences
 from ._regions import RegionPool
 from ._registry import CycleRegistry
+
+#: Refuse an order whose heuristic search surely takes longer than this (seconds).
+MAX_LEAST_SECONDS = 3600.0
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,35 @@ class SCYFI:
         fit = max(16, 2**22 // (k * M * M + k * M + 1))
         batch = self.batch or max(16, min(fit, patience, 4096))
         return patience, max_inner, max_solves, batch
+
+    def least_seconds(self, M: int, k: int, n_regions: int) -> float:
+        """A lower bound on the time of order k: an order ends only after ``patience`` chains
+        ended in a row (at most ``batch`` per round of solves) or after ``max_solves``."""
+        patience, _, max_solves, _ = self.budget(M, k, n_regions)
+        return heuristic_least_seconds(min(patience, max_solves), k, M)
+
+    def check(self, M: int, k: int, n_regions: int) -> None:
+        """Raise ``ValueError`` for an order k that would surely take more than an hour."""
+        least = self.least_seconds(M, k, n_regions)
+        if least <= MAX_LEAST_SECONDS:
+            return
+        patience, _, max_solves, _ = self.budget(M, k, n_regions)
+        within = _largest_order(lambda j: self.least_seconds(M, j, n_regions) <= MAX_LEAST_SECONDS, k)
+        raise ValueError(
+            f"order {k} is out of reach of the heuristic search: it stops only after {approx(patience)} "
+            f"fruitless chains in a row (patience) or {approx(max_solves)} solves of {k} steps each, "
+            f"taking {duration(least)} at the least; search orders up to about {within}, or stop "
+            "sooner with SCYFI(patience=...)"
+        )
+
+
+def _largest_order(fits, k: int) -> int:
+    """The largest order j < k with ``fits(j)`` (fits is monotone in j), by bisection."""
+    low, high = 0, k
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (middle, high) if fits(middle) else (low, middle)
+    return max(low, 1)
 
 
 def default_patience(k: int, n_regions: int) -> int:
