@@ -85,6 +85,35 @@ def check_range(name: str, value: object) -> tuple[float, float]:
     return lo, hi
 
 
+#: Largest |z| of an orbit a path may reach (beyond it a square overflows float64).
+MAX_STATE = 1e150
+
+
+def check_finite_map(path, *, steps: int = 4) -> None:
+    """Refuse a path whose models, at either end, leave the float64 range within ``steps`` steps.
+
+    From the points 0, ±1 and ±s (s the model's largest |entry|, at least 1) in every
+    coordinate, F is iterated ``steps`` times; a coordinate beyond ``MAX_STATE`` (or NaN) means
+    the cycle systems along the path (products of k Jacobians, squared norms) overflow.
+    """
+    for value in (path.lo, path.hi):
+        model = path.model_at(value)
+        scale = max([1.0] + [float(np.max(np.abs(v))) for v in model.parameters().values() if np.size(v)])
+        z = np.array([0.0, 1.0, -1.0, scale, -scale])[:, None] * np.ones(model.M)
+        with np.errstate(over="ignore", invalid="ignore"):
+            for _ in range(steps):
+                z = model.step(z)
+                finite = bool(np.all(np.abs(z) <= MAX_STATE))  # False for inf and NaN too
+                if not finite:
+                    break
+        if not finite:
+            raise ValueError(
+                f"the model is not finite along `range`: at {path.label} = {value:g} its orbits pass "
+                f"|z| = {MAX_STATE:g} within {steps} steps, where float64 arithmetic overflows; choose a "
+                "smaller range"
+            )
+
+
 def with_entry(model: AbstractPLRNN, array: str, index: tuple[int, ...], value: float) -> AbstractPLRNN:
     """A copy of ``model`` with ``array[index] = value``."""
     if array == "slope":
@@ -130,6 +159,7 @@ class ParameterPath:
         object.__setattr__(self, "lo", lo)
         object.__setattr__(self, "hi", hi)
         object.__setattr__(self, "_entry", (array, index))
+        check_finite_map(self)
 
     @property
     def label(self) -> str:
@@ -198,6 +228,7 @@ class ModelPath:
         lo, hi = check_range("range", (self.lo, self.hi))
         object.__setattr__(self, "lo", lo)
         object.__setattr__(self, "hi", hi)
+        check_finite_map(self)
 
     @property
     def label(self) -> str:
