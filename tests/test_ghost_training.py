@@ -354,7 +354,9 @@ def test_cli_ghost_rnn_usage_errors(capsys, args, match):
 
 def test_cli_reproduce_usage_errors(capsys, tmp_path):
     usage_error(capsys, "reproduce", "ghost-nothing", match="invalid choice")
-    usage_error(capsys, "reproduce", "ghost-rank", "--out", str(tmp_path / "missing"), match="does not exist")
+    # --out is created when its parent exists (tests/test_cli_trips.py), so the parent is missing here
+    missing = str(tmp_path / "missing" / "out")
+    usage_error(capsys, "reproduce", "ghost-rank", "--out", missing, match="does not exist")
 
 
 # --- figures ------------------------------------------------------------------------------------

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import sys
+import warnings
 
+from .. import __version__
 from . import _cycles, _diagram, _ghost, _map, _reproduce
-from ._parser import Parser, UsageError, fail
+from ._output import check_output_paths
+from ._parser import Parser, UsageError, cli_words, fail
 
 
 def build_parser() -> Parser:
     about = "Dynamics of recurrent networks: cycles, bifurcations, ghosts."
     parser = Parser(prog="bifwatch", description=about)
+    parser.add_argument("--version", action="version", version=f"bifwatch {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     _cycles.add_parser(sub)
     _diagram.add_parser(sub)
@@ -25,8 +29,11 @@ def build_parser() -> Parser:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status (2 for bad input, one line on stderr)."""
     try:
-        args = build_parser().parse_args(argv)
-        return args.run(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _warning_line
+            return _run(argv)
+    except MemoryError:
+        return fail("out of memory: ask for less (a lower order, fewer values or a coarser grid)")
     except UsageError as err:
         return fail(str(err))
     except BrokenPipeError:  # stdout's reader has gone (| head): quiet, and no error at exit
@@ -40,6 +47,20 @@ def main(argv: list[str] | None = None) -> int:
         from ._interrupts import report_interrupt
 
         return report_interrupt(err, sys.argv[1:] if argv is None else list(argv))
+
+
+def _run(argv: list[str] | None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as done:  # --help and --version print, then argparse exits
+        return done.code if isinstance(done.code, int) else 0
+    check_output_paths(args)  # before anything is computed, for every command
+    return args.run(args)
+
+
+def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:
+    """A warning as one line on stderr, ``bifwatch: warning: ...`` (no file, line or source)."""
+    print(f"bifwatch: warning: {cli_words(str(message))}", file=sys.stderr)
 
 
 def _list_examples(args) -> int:

@@ -11,6 +11,68 @@ from pathlib import Path
 #: Folder (in the current directory) of the stores of runs without ``--store``.
 DEFAULT_STORE_DIR = ".bifwatch-sweeps"
 
+#: Options naming a file a command writes (checked before anything is computed).
+OUTPUT_FILES = ("json", "plot", "dataset")
+
+
+def check_output_paths(args) -> None:
+    """Check every output path of ``args`` before the computation (``--out`` is created).
+
+    A file (``--json``, ``--plot``, ``--dataset``) must not be a folder, its folder must exist
+    and be writable, and a figure's suffix must be a format matplotlib writes. ``--out`` is a
+    folder, created when its parent exists. Raises ``UsageError`` (one line) otherwise.
+    """
+    for name in OUTPUT_FILES:
+        path = getattr(args, name, None)
+        if path:
+            _check_output_file(f"--{name}", path)
+    if getattr(args, "plot", None):
+        _check_figure_format(args.plot)
+    if getattr(args, "out", None):
+        _make_output_folder(args.out)
+
+
+def _check_output_file(flag: str, path: str) -> None:
+    from ._parser import UsageError
+
+    if os.path.isdir(path):
+        raise UsageError(f"{flag} {path!r} is a directory; give a file name in it")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise UsageError(f"{flag}: cannot write {path!r}: No such file or directory (folder "
+                         f"{os.path.dirname(path) or '.'!r} does not exist; create it first)")
+    if not os.access(path if os.path.exists(path) else folder, os.W_OK):
+        raise UsageError(f"{flag}: cannot write {path!r}: permission denied")
+
+
+def _check_figure_format(path: str) -> None:
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    from ._parser import UsageError
+
+    suffix = os.path.splitext(path)[1][1:].lower()
+    formats = FigureCanvasBase.get_supported_filetypes()
+    if suffix and suffix not in formats:
+        raise UsageError(f"--plot {path!r}: Format {suffix!r} is not supported (supported formats: "
+                         f"{', '.join(sorted(formats))})")
+
+
+def _make_output_folder(folder: str) -> None:
+    from ._parser import UsageError
+
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise UsageError(f"--out {folder!r} is a file, not a folder")
+    parent = os.path.dirname(os.path.abspath(folder))
+    if not os.path.isdir(parent):
+        raise UsageError(f"--out folder {folder!r} cannot be made: its parent {parent!r} does not exist; "
+                         "create it first")
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as err:
+        raise UsageError(f"--out folder {folder!r} cannot be made: {err.strerror or err}") from err
+    if not os.access(folder, os.W_OK):
+        raise UsageError(f"--out: cannot write in {folder!r}: permission denied")
+
 
 def save_figure(draw: Callable, path: str, *, crop: bool = False) -> None:
     """Call ``draw()`` on the Agg backend and save what it drew to ``path``.

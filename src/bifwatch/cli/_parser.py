@@ -3,7 +3,30 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
+
+#: A negative number as a value, not an option: -1, -1.5, -.5, -1e-3, -2.5E+4, -inf (argparse's
+#: own pattern misses the scientific notation, so ``--range -1e-3 1e-3`` was "expected 2 arguments").
+NEGATIVE_NUMBER = re.compile(r"^-(?:(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?|inf|infinity|nan)$", re.IGNORECASE)
+
+#: Python-API advice in library messages, and the command-line words for it (longest first).
+CLI_WORDS = (
+    ("pass resume=True (--resume)", "add --resume"),
+    ("resume=True (--resume)", "--resume"),
+    ("resume=True", "--resume"),
+    ("use finder=SCYFI()", "use --method heuristic"),
+    ("finder=SCYFI()", "--method heuristic"),
+    ("or pass kind=... / --kind", "or pass --kind"),
+    ("pass store= to keep them", "pass --store FILE to keep them"),
+    ("Use workers=1 to run it in this process", "Use --workers 1 to run it in this process"),
+    ("raise `max_regions` (CLI: --max-regions;", "raise --max-regions ("),
+    (" (Exhaustive(max_solves=...))", ""),
+    ("SCYFI(patience=...)", "--patience N"),
+    ("along `range`", "along --range"),
+    ("`max_order` must be at most", "--max-order must be at most"),
+    ("`orders` must be at most", "--orders must be at most"),
+)
 
 
 class UsageError(Exception):
@@ -11,13 +34,30 @@ class UsageError(Exception):
 
 
 class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors, and negative numbers in any notation taken as values."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = NEGATIVE_NUMBER
+
     def error(self, message: str):
-        raise UsageError(f"{self.prog}: {message}")
+        if self._subparsers is not None and message.startswith("the following arguments are required"):
+            usage = " ".join(self.format_usage().split())
+            message += f"; {usage} (`{self.prog} --help` says more)"
+        raise UsageError(message)
+
+
+def cli_words(message: str) -> str:
+    """``message`` folded to one line, with Python-API advice in command-line words."""
+    text = " ".join(message.split())
+    for api, flag in CLI_WORDS:
+        text = text.replace(api, flag)
+    return text
 
 
 def fail(message: str) -> int:
     """Report ``message`` as one line on stderr (newlines folded) and return exit status 2."""
-    print(f"bifwatch: error: {' '.join(message.split())}", file=sys.stderr)
+    print(f"bifwatch: error: {cli_words(message)}", file=sys.stderr)
     return 2
 
 

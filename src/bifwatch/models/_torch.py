@@ -178,8 +178,8 @@ def _warn_assumptions(name: str, no_input: bool, no_nonlinearity: bool, input_si
                        "which cannot be analysed exactly)")
     if assumed:
         warnings.warn(
-            f"{name!r}: assumed {' and '.join(assumed)}; to say so, write the file with torch.save({{\"state_dict\": "
-            "rnn.state_dict(), \"input\": x, \"nonlinearity\": rnn.nonlinearity}, path)",
+            f"{name!r}: assumed {' and '.join(assumed)}; to say so, write the file with torch.save("
+            '{"state_dict": rnn.state_dict(), "input": x, "nonlinearity": rnn.nonlinearity}, path)',
             UserWarning, stacklevel=3,
         )
 
