@@ -153,6 +153,8 @@ def _save(path, blob):
     return path
 
 
+# a file without "nonlinearity" is loaded with a warning (checked in test_cli_trips.py)
+@pytest.mark.filterwarnings("ignore:.*assumed .*nonlinearity 'relu':UserWarning")
 @pytest.mark.parametrize(
     "layout",
     ["nested", "flat", "nested-with-nonlinearity", "flat-list-input"],
@@ -175,12 +177,15 @@ def test_load_torch_files(tmp_path, layout, suffix):
         np.testing.assert_array_equal(model.b, reference.b)
 
 
+@pytest.mark.filterwarnings("ignore:.*assumed the constant input:UserWarning")  # said: test_cli_trips
 def test_load_without_input_drives_with_zero(tmp_path):
     rnn, _ = _rnn(3, 5, seed=5)
     path = _save(tmp_path / "rnn.pt", {"state_dict": rnn.state_dict()})
     np.testing.assert_array_equal(bw.load_model(path).b, bw.from_torch_rnn(rnn).b)
 
 
+# a file without "nonlinearity" is loaded with a warning (checked in test_cli_trips.py)
+@pytest.mark.filterwarnings("ignore:.*assumed .*nonlinearity 'relu':UserWarning")
 def test_loaded_file_runs_through_find_cycles_and_the_cli(tmp_path, capsys):
     hidden, seed, max_order, orders = CYCLE_CASES[-1]
     rnn, x = _rnn(2, hidden, seed=seed, gain=3.0)
