@@ -65,7 +65,7 @@ def find_cycles(
         Cycles whose system has a larger condition number (1 + |P|) |(I - P)^{-1}| are rejected (counted as
         ``ill-conditioned``): they sit at a degenerate bifurcation.
     progress : bool, default False
-        Show a progress bar (tqdm) on stderr.
+        Show a progress bar (tqdm) on stderr, only when stderr is a terminal.
 
     Returns
     -------
