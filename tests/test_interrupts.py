@@ -168,3 +168,17 @@ def test_a_closed_stdout_is_quiet_and_the_run_completes(tmp_path, args):
     assert process.returncode == 141 and err == ""  # no "Exception ignored ... BrokenPipeError"
     assert (tmp_path / "out.json").stat().st_size > 0
     assert not (tmp_path / ".bifwatch-sweeps").exists()  # nothing blocks the identical command
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["cycles", "example:cycle6", "--max-order", "6"], ["examples"], ["ghost", "points", "example:cycle6"]],
+    ids=["cycles", "examples", "ghost-points"],
+)
+def test_a_closed_stdout_is_quiet_in_every_command(tmp_path, args):
+    """Commands that print at the end: the broken pipe is met inside main, not at interpreter exit."""
+    with _started(tmp_path, *args) as process:
+        process.stdout.close()
+        err = process.stderr.read()
+        process.wait(timeout=60)
+    assert process.returncode == 141 and err == ""

@@ -55,7 +55,9 @@ def _run(argv: list[str] | None) -> int:
     except SystemExit as done:  # --help and --version print, then argparse exits
         return done.code if isinstance(done.code, int) else 0
     check_output_paths(args)  # before anything is computed, for every command
-    return args.run(args)
+    status = args.run(args)
+    sys.stdout.flush()  # a reader that has gone (| head) is noticed here, not at exit
+    return status
 
 
 def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:
