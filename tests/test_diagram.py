@@ -381,8 +381,8 @@ def test_the_path_is_written_one_way(tmp_path):
     assert line.spec()["end"] == {"A": [0.2], "W": [[1.0]], "h": [1.0]}
 
 
-def test_cli_default_store_names_are_those_of_earlier_versions(capsys, tmp_path, monkeypatch):
-    """An identical command finds the store an interrupted run of an earlier version left."""
+def _seeding_interrupted(monkeypatch, tmp_path) -> None:
+    """Work in ``tmp_path``, with every seed search of a diagram raising KeyboardInterrupt."""
     import bifwatch.bifurcations._diagram as diagram_module
 
     monkeypatch.chdir(tmp_path)
@@ -391,6 +391,11 @@ def test_cli_default_store_names_are_those_of_earlier_versions(capsys, tmp_path,
         raise KeyboardInterrupt
 
     monkeypatch.setattr(diagram_module, "seed_cycles", interrupt)
+
+
+def test_cli_default_store_names_are_those_of_earlier_versions(capsys, tmp_path, monkeypatch):
+    """An identical command finds the store an interrupted run of an earlier version left."""
+    _seeding_interrupted(monkeypatch, tmp_path)
     _interrupted(capsys, *TENT_ARGS)
     assert [p.name for p in (tmp_path / ".bifwatch-sweeps").iterdir()] == ["diagram-4a5889abfde2.sqlite"]
 
@@ -591,14 +596,7 @@ def test_cli_interrupted_run_resumes_from_the_default_store(capsys, tmp_path, mo
 
 
 def test_cli_default_store_depends_on_the_inputs(capsys, tmp_path, monkeypatch):
-    import bifwatch.bifurcations._diagram as diagram_module
-
-    monkeypatch.chdir(tmp_path)
-
-    def interrupt(task):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(diagram_module, "seed_cycles", interrupt)
+    _seeding_interrupted(monkeypatch, tmp_path)
     _interrupted(capsys, *TENT_ARGS)
     _interrupted(capsys, *TENT_ARGS[:-1], "--seeds", "5", "--no-progress")
     stores = sorted(p.name for p in (tmp_path / ".bifwatch-sweeps").iterdir())
