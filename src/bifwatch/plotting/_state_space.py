@@ -22,6 +22,8 @@ def plot_cycles(result, ax=None, *, trajectories=None):
         Orbits to draw behind the cycles, in grey (for example
         ``result.sample_orbits(20)``, which :meth:`CycleSearchResult.plot` passes for
         ``trajectories=20``). The figure only draws them; non-finite points are left out.
+        Drawn for M >= 2 only: for M = 1 the horizontal axis is the index along a cycle, where
+        an orbit has no place.
 
     Returns
     -------
@@ -49,7 +51,7 @@ def plot_cycles(result, ax=None, *, trajectories=None):
         _draw_orbits(ax, orbits, project)
     _draw_cycles(ax, result, project)
     if len(points):
-        _frame(ax, project(points), orbits, project)
+        _frame(ax, project(points), orbits if M > 1 else None, project)
     if M == 2:
         _draw_borders(ax, result.model)
     ax.set_xlabel(labels[0])

@@ -122,9 +122,9 @@ class CycleSearchResult:
         """State-space plot: stable cycles filled, unstable open; PCA projection when M > 2.
 
         ``trajectories`` orbits from random starts (:meth:`sample_orbits`, seeded by ``seed``)
-        are drawn behind the cycles. See :func:`bifwatch.plotting.plot_cycles`.
+        are drawn behind the cycles when M >= 2. See :func:`bifwatch.plotting.plot_cycles`.
         """
         from ..plotting import plot_cycles
 
-        orbits = self.sample_orbits(trajectories, seed=seed) if trajectories else None
+        orbits = self.sample_orbits(trajectories, seed=seed) if trajectories and self.model.M > 1 else None
         return plot_cycles(self, ax=ax, trajectories=orbits)
