@@ -318,6 +318,53 @@ def test_auto_mode_uses_both_methods():
     assert [(s.method, s.complete) for s in stats] == [("exhaustive", True), ("heuristic", False)]
 
 
+def test_auto_choice_is_the_old_float_formula():
+    """The choice between the searches is exactly the one made before the cost checks existed
+    (commit 46d2a14: ``float(N) ** k / k <= heuristic_cost(patience, k)``), now in exact integers.
+
+    Truth: the old formula, written here; where it overflowed a float the old code failed, so
+    there is nothing to keep. Also, at the boundary itself: the exact count compared with an
+    integer limit H gives N^k / k <= H (a floor, N^k // k, said "yes" for H < N^k / k < H + 1).
+    """
+    from types import SimpleNamespace
+
+    from bifwatch.search._cost import necklace_count
+    from bifwatch.search._find import _choose, heuristic_cost
+
+    def old_choice(N, k, M):
+        patience = SCYFI().budget(M, k, N)[0]
+        return "exhaustive" if float(N) ** k / k <= heuristic_cost(patience, k) else "heuristic"
+
+    checked = set()
+    for N in [*range(1, 70), 100, 255, 256, 1000, 1024, 4096, 65536, 10**6]:
+        for k in range(1, 41):
+            for M in (1, 2, 5, 10, 64):
+                try:
+                    expected = old_choice(N, k, M)
+                except OverflowError:
+                    continue
+                pool = SimpleNamespace(exact=True, size=N)
+                assert _choose(SimpleNamespace(M=M), k, None, pool) == expected, (N, k, M)
+                checked.add(expected)
+    assert checked == {"exhaustive", "heuristic"}
+    for N in range(1, 40):
+        for k in range(1, 12):
+            exact = N**k / k if N**k < 2**53 else None
+            for H in {N**k // k - 1, N**k // k, N**k // k + 1}:
+                assert (necklace_count(N, k) <= H) == (N**k <= H * k), (N, k, H)
+                if exact is not None:
+                    assert (necklace_count(N, k) <= H) == (exact <= H)
+
+
+def test_finder_reprs_are_the_store_specs_of_before():
+    """A diagram or map store records ``repr(finder)`` in its spec: the defaults must keep the
+    reprs they had before ``max_solves`` was added (commit 46d2a14), or old stores stop resuming."""
+    assert repr(Exhaustive()) == "Exhaustive(chunk=16384)"
+    assert repr(Exhaustive(max_solves=None)) == "Exhaustive(chunk=16384)"  # it never changes a result
+    assert repr(Exhaustive(chunk=8)) == "Exhaustive(chunk=8)"
+    assert repr(SCYFI()) == "SCYFI(patience=None, max_inner=None, max_solves=None, batch=None)"
+
+
 SUBSET_CASES = [c for c in CASES if c.K >= 3][::2]
 
 

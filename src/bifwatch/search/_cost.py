@@ -9,9 +9,13 @@ import math
 
 
 def necklace_count(N: int, k: int) -> int:
-    """Approximate number of sequences the exhaustive search solves, N^k / k (an exact integer:
-    no overflow for any order)."""
-    return N**k // k
+    """Approximate number of sequences the exhaustive search solves, N^k / k rounded up (an exact
+    integer: no overflow for any order).
+
+    Rounded up, not down: for an integer budget H, ``necklace_count(N, k) <= H`` holds exactly
+    when N^k / k <= H, so comparisons against integer limits are those of the real N^k / k.
+    """
+    return -(-(N**k) // k)
 
 
 def exhaustive_seconds(N: int, k: int, M: int) -> float:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -31,6 +31,9 @@ class Exhaustive:
     max_solves : int or None, default 10**8
         Refuse (``ValueError``, before anything is solved) an order that needs more solves than
         this, about N^k / k for N regions; 10^8 solves take some minutes. None: no limit.
+        Left out of ``repr`` (and so of the spec of a diagram or map store): it only refuses
+        an order before it starts and never changes what a search finds, and stores written
+        before it existed (spec ``Exhaustive(chunk=16384)``) still resume.
 
     Notes
     -----
@@ -45,7 +48,7 @@ class Exhaustive:
     """
 
     chunk: int = 2**14
-    max_solves: int | None = MAX_SOLVES
+    max_solves: int | None = field(default=MAX_SOLVES, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "chunk", check_int("chunk", self.chunk, minimum=1))
