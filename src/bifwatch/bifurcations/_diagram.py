@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -10,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._format import fmt
-from .._json import write_json
+from .._json import finite_or_none, write_json
 from .._validation import check_int, check_positive_float
 from ..models import AbstractPLRNN
 from ..search import SCYFI, Exhaustive, resolve_orders
@@ -219,20 +218,3 @@ def _as_path(model, param, range_) -> ParameterPath | ModelPath:
     if len(lo_hi) != 2:
         raise ValueError(f"`range` must be two numbers (lo, hi); got {range_!r}")
     return ParameterPath(model, param, lo_hi[0], lo_hi[1])
-
-
-def finite_or_none(value):
-    """``value`` with every NaN or infinite float, in dicts and lists at any depth, made None.
-
-    Examples
-    --------
-    >>> finite_or_none({"a": [1.0, float("nan")], "b": (float("inf"), 2)})
-    {'a': [1.0, None], 'b': [None, 2]}
-    """
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {key: finite_or_none(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [finite_or_none(item) for item in value]
-    return value

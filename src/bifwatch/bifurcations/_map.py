@@ -17,12 +17,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._json import write_json
+from .._json import finite_or_none, write_json
 from .._validation import check_int, check_positive_float
 from ..models import AbstractPLRNN
 from ..search import SCYFI, Exhaustive, resolve_orders, same_orbit
 from ._branches import MATCH_ATOL, continue_cycles, follow, seed_cycles
-from ._diagram import finite_or_none
 from ._path import ParameterPath, check_range, parse_parameter, with_entry
 from ._pieces import PathPieces
 from ._tasks import run_sweep

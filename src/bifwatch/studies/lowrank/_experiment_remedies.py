@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..._json import write_json
+from ..._json import finite_or_none, write_json
 from ..._validation import check_int, check_positive_float
 from ._experiments import NLZCollapse, collapse_experiment
 from ._training import train_da
@@ -58,11 +58,11 @@ class ConfidenceRecovery:
         return f"{head}\n{self.table()}\n{self.reduced}"
 
     def to_dict(self) -> dict:
-        nan_free = lambda a: [None if np.isnan(v) else float(v) for v in a]  # noqa: E731
-        return {"experiment": "ghost-confidence", "confidences": list(self.confidences),
-                "mean_accuracy": nan_free(self.mean_accuracy), "sem_accuracy": nan_free(self.sem_accuracy),
-                "recovered": nan_free(self.recovered), "n_networks": self.n_networks, "epochs": self.epochs,
-                "lr": self.lr, "collapse_counts": self.collapse_counts, "reduced": self.reduced}
+        return finite_or_none({
+            "experiment": "ghost-confidence", "confidences": list(self.confidences),
+            "mean_accuracy": self.mean_accuracy.tolist(), "sem_accuracy": self.sem_accuracy.tolist(),
+            "recovered": self.recovered.tolist(), "n_networks": self.n_networks, "epochs": self.epochs,
+            "lr": self.lr, "collapse_counts": self.collapse_counts, "reduced": self.reduced})
 
     def to_json(self, path: str | os.PathLike | None = None) -> str:
         return write_json(self.to_dict(), path)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..._json import write_json
+from ..._json import finite_or_none, write_json
 from ..._validation import check_int, check_positive_float
 from ._latent import flow_curve
 from ._latent_batch import rank_one_summary
@@ -214,7 +214,7 @@ class NLZCollapse:
         return {"experiment": "ghost-collapse", "lr": self.lr, "epochs": self.run.epochs,
                 "seeds": list(self.seeds),
                 "counts": self.counts, "final_n_fixed": self.final_n_fixed.tolist(),
-                "final_f_min": np.where(np.isnan(self.final_f_min), None, self.final_f_min).tolist(),
+                "final_f_min": finite_or_none(self.final_f_min.tolist()),
                 "spread": None if self.spread is None else self.spread.to_dict(),
                 "paper": {**PAPER_COUNTS, "networks": 100,
                           "note": "quoted for the authors' torch seeds, unconfirmed"},

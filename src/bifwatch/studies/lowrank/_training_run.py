@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..._json import write_json
+from ..._json import finite_or_none, write_json
 from ..._validation import check_int
 from ...training import loss_drops
 from ._lowrank import LowRankRNN
@@ -133,10 +133,10 @@ class DATrainingRun:
             out["nlz"] = self.nlz(window=min(50, self.epochs - 1)).to_dict()
         if curves:
             out["curve_epochs"] = list(range(0, self.epochs, every))
-            out.update({k: _json_array(getattr(self, k)[:, ::every]) for k in _CURVES})
+            out.update({k: finite_or_none(getattr(self, k)[:, ::every].tolist()) for k in _CURVES})
             out["analysis_epochs"] = self.analysis_epochs.tolist()
-            out.update({k: _json_array(getattr(self, k)) for k in ("n_fixed", "n_ghosts", "f_min")})
-            out.update({k: _json_array(getattr(self, k)) for k in ("fixed_points", "ghosts")})
+            tracks = ("n_fixed", "n_ghosts", "f_min", "fixed_points", "ghosts")
+            out.update({k: finite_or_none(getattr(self, k).tolist()) for k in tracks})
         return out
 
     def to_json(self, path: str | os.PathLike | None = None, *, curves: bool = True, every: int = 1) -> str:
@@ -163,7 +163,3 @@ _PER_NETWORK = ("lr", "loss", "grad_norm", "accuracy", "last_outputs", "n_fixed"
 
 def _count(value: int) -> str:
     return "-" if value < 0 else str(int(value))
-
-
-def _json_array(array: np.ndarray) -> list:
-    return np.where(np.isnan(array), None, array).tolist() if array.dtype.kind == "f" else array.tolist()
