@@ -7,11 +7,13 @@ uses these pieces and adds only its own model, loss and records.
 
 from ._checkpoint import deferred_sigint as deferred_sigint
 from ._checkpoint import load_checkpoint as load_checkpoint
+from ._checkpoint import open_checkpoint as open_checkpoint
 from ._checkpoint import save_checkpoint as save_checkpoint
 from ._jumps import loss_drops as loss_drops
 from ._loop import run_epochs as run_epochs
 from ._record import EpochRecord as EpochRecord
 
 __all__ = [
-    "EpochRecord", "deferred_sigint", "load_checkpoint", "loss_drops", "run_epochs", "save_checkpoint",
+    "EpochRecord", "deferred_sigint", "load_checkpoint", "loss_drops", "open_checkpoint", "run_epochs",
+    "save_checkpoint",
 ]

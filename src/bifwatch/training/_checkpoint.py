@@ -11,7 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-#: Stored with every checkpoint; a file without it is not a bifwatch checkpoint.
+#: Stored with every checkpoint; a file without it is not a bifwatch checkpoint. (The name is
+#: from when checkpoints lived in bifwatch.ghosts; it stays so that those files still resume.)
 FORMAT = "bifwatch.ghosts.checkpoint/1"
 
 
@@ -62,6 +63,32 @@ def load_checkpoint(path: str | os.PathLike, spec: dict) -> dict[str, np.ndarray
             "resume with the original settings, or remove the file to start afresh"
         )
     return arrays
+
+
+def open_checkpoint(path: str | os.PathLike, spec: dict, *, resume: bool) -> dict[str, np.ndarray] | None:
+    """The arrays to resume from, or None for a fresh start: the one rule of every trainer here.
+
+    An existing checkpoint is continued only with ``resume=True`` (and only if it was written for
+    the same ``spec``, see :func:`load_checkpoint`); a new one needs its folder to exist.
+
+    Raises
+    ------
+    FileExistsError
+        ``path`` exists and ``resume`` is False.
+    FileNotFoundError
+        The folder of ``path`` does not exist.
+    ValueError
+        ``path`` is not a checkpoint of this run.
+    """
+    path = Path(path)
+    if path.exists():
+        if not resume:
+            raise FileExistsError(f"checkpoint {str(path)!r} exists; pass resume=True (--resume) to continue "
+                                  "it, or remove it to start afresh")
+        return load_checkpoint(path, spec)
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"the folder of checkpoint {str(path)!r} does not exist; create it first")
+    return None
 
 
 @contextmanager

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..._validation import check_int, to_numpy
-from ...training import EpochRecord, load_checkpoint, run_epochs, save_checkpoint
+from ...training import EpochRecord, open_checkpoint, run_epochs, save_checkpoint
 from ._engines import make_engine
 from ._latent_batch import MAX_POINTS, rank_one_summary
 from ._lowrank import LowRankRNN
@@ -112,7 +112,9 @@ def train_da(
     spec = _spec(models, lrs, task, backend, cadence)
     state = _State.new(stack_models(models), S, epochs, task, cadence)
     if checkpoint is not None:
-        state = _open_checkpoint(Path(checkpoint), spec, state, resume)
+        saved = open_checkpoint(checkpoint, spec, resume=resume)
+        if saved is not None:
+            state.load(saved, Path(checkpoint))
     engine = make_engine(backend, state.arrays, models[0], task)
     save = (lambda: save_checkpoint(checkpoint, spec, state.dump(engine))) if checkpoint is not None else None
     _loop(engine, state, lrs, callback, save, checkpoint_every, progress, models[0])
@@ -206,17 +208,6 @@ class _State:
         return DATrainingRun(initial=tuple(models), final=unstack_models(engine.arrays(), models[0]), lr=lrs,
                              task=task, **self.curves.curves, last_outputs=self.last_outputs,
                              analysis_epochs=analysis_epochs, **self.tracks, backend=backend)
-
-
-def _open_checkpoint(path: Path, spec: dict, state: _State, resume: bool) -> _State:
-    if path.exists():
-        if not resume:
-            raise FileExistsError(f"checkpoint {str(path)!r} exists; pass resume=True (--resume) to continue "
-                                  "it, or remove it to start afresh")
-        state.load(load_checkpoint(path, spec), path)
-    elif not path.parent.is_dir():
-        raise FileNotFoundError(f"the folder of checkpoint {str(path)!r} does not exist; create it first")
-    return state
 
 
 def _as_models(models) -> list[LowRankRNN]:
