@@ -12,25 +12,6 @@ Everything not listed in a package's ``__all__`` is private.
 """
 
 # models
-# bifurcations  # isort: split
-from .bifurcations import EVENT_TYPES as EVENT_TYPES
-from .bifurcations import BifurcationDiagram as BifurcationDiagram
-from .bifurcations import BifurcationEvent as BifurcationEvent
-from .bifurcations import Branch as Branch
-from .bifurcations import ModelPath as ModelPath
-from .bifurcations import ParameterMap as ParameterMap
-from .bifurcations import ParameterPath as ParameterPath
-from .bifurcations import bifurcation_diagram as bifurcation_diagram
-from .bifurcations import parameter_map as parameter_map
-
-# slow points and ghosts  # isort: split
-from .ghosts import Matching as Matching
-from .ghosts import SlowPointFinder as SlowPointFinder
-from .ghosts import SlowPoints as SlowPoints
-from .ghosts import exact_slow_points as exact_slow_points
-from .ghosts import find_slow_points as find_slow_points
-from .ghosts import sample_states as sample_states
-from .ghosts import speed as speed
 from .models import ALRNN as ALRNN
 from .models import PLRNN as PLRNN
 from .models import AbstractPLRNN as AbstractPLRNN
@@ -45,7 +26,8 @@ from .models import load_model as load_model
 from .models import load_torch_rnn as load_torch_rnn
 from .models import save_model as save_model
 
-# search  # isort: split
+# isort: split
+# search
 from .search import SCYFI as SCYFI
 from .search import Cycle as Cycle
 from .search import CycleSearchResult as CycleSearchResult
@@ -55,6 +37,28 @@ from .search import RegionPool as RegionPool
 from .search import find_cycles as find_cycles
 from .search import region_pool as region_pool
 from .search import same_cycle as same_cycle
+
+# isort: split
+# bifurcations
+from .bifurcations import EVENT_TYPES as EVENT_TYPES
+from .bifurcations import BifurcationDiagram as BifurcationDiagram
+from .bifurcations import BifurcationEvent as BifurcationEvent
+from .bifurcations import Branch as Branch
+from .bifurcations import ModelPath as ModelPath
+from .bifurcations import ParameterMap as ParameterMap
+from .bifurcations import ParameterPath as ParameterPath
+from .bifurcations import bifurcation_diagram as bifurcation_diagram
+from .bifurcations import parameter_map as parameter_map
+
+# isort: split
+# slow points and ghosts
+from .ghosts import Matching as Matching
+from .ghosts import SlowPointFinder as SlowPointFinder
+from .ghosts import SlowPoints as SlowPoints
+from .ghosts import exact_slow_points as exact_slow_points
+from .ghosts import find_slow_points as find_slow_points
+from .ghosts import sample_states as sample_states
+from .ghosts import speed as speed
 
 __version__ = "0.1.0"
 

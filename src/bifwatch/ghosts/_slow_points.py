@@ -215,7 +215,7 @@ class SlowPoints:
         return self.table()
 
     def plot(self, ax=None, *, trajectories=None):
-        """State-space figure (PCA when M > 2); see :func:`bifwatch.plot_slow_points`."""
+        """State-space figure (PCA when M > 2); see :func:`bifwatch.plotting.plot_slow_points`."""
         from ..plotting import plot_slow_points
 
         return plot_slow_points(self, ax=ax, trajectories=trajectories)

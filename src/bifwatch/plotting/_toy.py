@@ -6,7 +6,7 @@ import numpy as np
 
 
 def plot_ghost_toy(report, axes=None):
-    """Draw a :class:`bifwatch.ToyReport` on six panels; returns the (2, 3) array of Axes.
+    """Draw a :class:`bifwatch.studies.toy.ToyReport` on six panels; returns the (2, 3) array of Axes.
 
     Panels: (a) analytic against simulated loss over r, with r* and the point of no return r*/4;
     (b, c) loss and r over epochs for the two learning rates of ``report.curves``; (d) loss

@@ -66,7 +66,7 @@ class ToyReport:
     ----------
     toy : DelayedActivationToy
     critical_lr_empirical : float
-        See :func:`~bifwatch.empirical_critical_lr` (un-normalised loss, like ``critical_lr``).
+        See :func:`~bifwatch.studies.toy.empirical_critical_lr` (un-normalised loss, like ``critical_lr``).
     r : ndarray, shape (n_r,)
         The grid of the loss landscape.
     loss_analytic : ndarray, shape (n_r,)
@@ -202,14 +202,14 @@ def report(
     ----------
     toy : DelayedActivationToy
     epochs, inits, n_rates, seed : int
-        The learning-rate sweep: ``n_rates`` rates of :func:`~bifwatch.default_rates`,
+        The learning-rate sweep: ``n_rates`` rates of :func:`~bifwatch.studies.toy.default_rates`,
         ``inits`` initialisations each, ``epochs`` epochs.
     curve_epochs : int
         Epochs of the two learning curves.
     curve_rates : (float, float), optional
         Their learning rates; default (10⁻¹⁰, 10⁻⁹)·(100/T)⁵, i.e. 0.11 α_c and 1.1 α_c.
     critical_inits : int
-        Initialisations per rate for :func:`~bifwatch.empirical_critical_lr` (same epochs).
+        Initialisations per rate for :func:`~bifwatch.studies.toy.empirical_critical_lr` (same epochs).
     confidences : tuple of float
         Confidences of the |dL/dr| curves (the paper's Fig. 8A).
 

@@ -117,13 +117,13 @@ def learning_rate_sweep(
     rates : array_like, shape (n,), optional
         Learning rates for the un-normalised loss L_u; default :func:`default_rates` (100 rates).
     epochs, inits, seed, noise :
-        As in :func:`~bifwatch.gradient_descent`; every rate starts from the same ``inits``
+        As in :func:`~bifwatch.studies.toy.gradient_descent`; every rate starts from the same ``inits``
         initial values (common random numbers), so rates differ only by the rate.
     checkpoints : tuple of int, optional
         Epochs at which to record the loss; default those of (1000, 2000, 3000, 5000, 10000)
         below ``epochs``, and ``epochs`` itself (always added).
     gradient : {"analytic", "simulated"}
-        See :func:`~bifwatch.gradient_descent` (the simulated gradient is very slow here).
+        See :func:`~bifwatch.studies.toy.gradient_descent` (the simulated gradient is very slow here).
 
     Performance notes
     -----------------
