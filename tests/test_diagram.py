@@ -624,3 +624,19 @@ def test_cli_diagram_does_not_import_torch(tmp_path):
     assert done.returncode == 0, done.stderr
     assert not marker.exists(), "`bifwatch diagram` imported torch"
     assert len(json.loads((tmp_path / "out.json").read_text())["events"]) == 3
+
+
+def test_plot_diagram_draws_the_orbit_diagram_it_is_given(pyplot):
+    from bifwatch.bifurcations import orbit_tails
+    from bifwatch.plotting import plot_diagram
+
+    d = bw.bifurcation_diagram(TENT, "W[0,0]", (-2.2, 1.8), max_order=2, resolution=20)
+    values, points = orbit_tails(d, 4, seed=1)
+    assert values.shape == (points.shape[0],) and points.shape[1] == 1 and np.isfinite(points).all()
+    ax = plot_diagram(d, orbits=(values, points))
+    dots = next(line for line in ax.get_lines() if line.get_marker() == ".")
+    np.testing.assert_array_equal(dots.get_xdata(), values)
+    with pytest.raises(TypeError, match=r"`orbits` must be \(values, points\), as bifurcations.orbit_tails"):
+        plot_diagram(d, orbits=5)
+    with pytest.raises(ValueError, match=r"points of shape \(P, M = 1\)"):
+        plot_diagram(d, orbits=(values, np.zeros((len(values), 2))))

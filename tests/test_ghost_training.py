@@ -261,6 +261,8 @@ def test_collapse_spread_reuses_the_first_set_and_reports(monkeypatch):
     assert "over 3 seed sets of 2 networks (computed in this run)" in spread.summary()
     with pytest.raises(ValueError, match="same seed"):
         collapse_spread(2, **sizes, seed=0, first=first)
+    with pytest.raises(ValueError, match=r"epochs, lr and units .*got \(3, 2, 60, 0.02, 20\)"):
+        collapse_spread(2, **sizes, seed=3, lr=0.03, first=first)
     # at the stored spread's settings the result carries it, and says so beside its own counts
     stored = CollapseSpread((0, 2), (1, 2), (0, 1), (0, 1), networks=2, epochs=60, lr=0.02, units=20,
                             source="stored: a test")

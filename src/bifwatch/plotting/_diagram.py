@@ -161,6 +161,9 @@ def _limit_y(ax, diagram, coordinate: int) -> None:
 
 
 def _draw_orbits(ax, orbits, coordinate: int, M: int) -> None:
+    if not isinstance(orbits, tuple | list) or len(orbits) != 2:
+        raise TypeError("`orbits` must be (values, points), as bifurcations.orbit_tails returns them "
+                        f"(BifurcationDiagram.plot(orbits=N) computes them); got {type(orbits).__name__}")
     values, points = (np.asarray(a, dtype=float) for a in orbits)
     if values.ndim != 1 or points.shape != (len(values), M):
         raise ValueError(f"`orbits` must be (values of shape (P,), points of shape (P, M = {M})); "

@@ -388,9 +388,11 @@ def collapse_spread(
     seed_sets = check_int("seed_sets", seed_sets, minimum=1)
     seeds = check_int("seeds", seeds, minimum=1)
     seed = check_int("seed", seed, minimum=0)
-    same = (first.seeds[0], first.counts["networks"], first.run.epochs) if first is not None else None
-    if first is not None and same != (seed, seeds, epochs):
-        raise ValueError("`first` must be a collapse_experiment result with the same seed, seeds and epochs")
+    if first is not None:
+        given = (first.seeds[0], first.counts["networks"], first.run.epochs, first.lr, first.run.initial[0].N)
+        if given != (seed, seeds, epochs, lr, units):
+            raise ValueError("`first` must be a collapse_experiment result with the same seed, seeds, "
+                             f"epochs, lr and units as asked, {seed, seeds, epochs, lr, units}; got {given}")
     results = []
     for k in range(seed_sets):
         if k == 0 and first is not None:
