@@ -159,13 +159,64 @@ def test_an_order_out_of_reach_is_refused_in_one_line(capsys, orders):
 
 def test_an_order_out_of_reach_in_the_library():
     tent = bw.load_model("example:tent")
-    with pytest.raises(ValueError, match=r"order 100000 is out of reach of the heuristic search.*search "
-                                         r"orders up to about \d+, or stop sooner with SCYFI\(patience"):
+    with pytest.raises(ValueError, match=r"order 100000 is out of reach of the heuristic search.*the "
+                                         r"largest order within an hour is about 59493 searched alone "
+                                         r"\(orders searched together count together\), or stop sooner "
+                                         r"with SCYFI\(patience"):
         bw.find_cycles(tent, orders=[100000])
     with pytest.raises(ValueError, match=r"`max_order` must be at most 1000000"):
         bw.find_cycles(tent, 10**12)
     # a smaller patience brings it back in reach: the check is about this search, not the order
     bw.SCYFI(patience=1, max_solves=16).check(1, 100000, 2)
+
+
+def test_orders_out_of_reach_together_are_refused_in_one_line(capsys):
+    # each of orders 1..5000 is within the hour alone; their lower bounds sum to about 12 h
+    line = usage_error(capsys, *TENT, "--max-order", "5000",
+                       match=r"^bifwatch: error: the 5000 orders 1 to 5000 would take about 12 h at the "
+                             r"least together .*search fewer or lower orders \(those up to (\d+) fit "
+                             r"within the hour together\), or stop sooner with --patience N$")
+    fit = int(re.search(r"those up to (\d+) fit", line)[1])
+    assert 1000 < fit < 5000
+    usage_error(capsys, *TENT, "--orders", "59000,59001", match=r"the 2 orders 59000 to 59001 would take")
+
+
+def test_the_summed_lower_bound_is_the_sum_of_true_lower_bounds(monkeypatch):
+    """Truth: the advice of the total refusal, re-derived from ``SCYFI.least_seconds`` (a chain
+    is at least one solve: an order of patience P solves at least min(P, max_solves) systems),
+    and a real run, which solves at least that many."""
+    from bifwatch.search import _find
+    from bifwatch.search._cost import LEAST_SOLVES_PER_CHAIN, heuristic_least_seconds
+    from bifwatch.search._scyfi import MAX_LEAST_SECONDS
+
+    tent = bw.load_model("example:tent")
+    config = bw.SCYFI()
+    with pytest.raises(ValueError, match=r"those up to (\d+) fit") as err:
+        bw.find_cycles(tent, 5000, finder=config)
+    fit = int(re.search(r"those up to (\d+) fit", str(err.value))[1])
+    least = [config.least_seconds(1, k, 2) for k in range(1, 5001)]
+    assert sum(least[:fit]) <= MAX_LEAST_SECONDS < sum(least[: fit + 1])
+    patience = config.budget(1, 30, 2)[0]
+    assert LEAST_SOLVES_PER_CHAIN == 1
+    assert config.least_seconds(1, 30, 2) == heuristic_least_seconds(patience, 30, 1)
+    # a real run solves at least as many systems as the bound counts
+    for k in (3, 12):
+        small = bw.SCYFI(patience=7)
+        stats = bw.find_cycles(tent, orders=[k], finder=small).stats[0]
+        assert stats.solves >= small.budget(1, k, 2)[0] * LEAST_SOLVES_PER_CHAIN
+    # what fits is not refused: the orders up to `fit` pass every check (the search itself is
+    # replaced here: an hour of work is what the check allows, not what a test can run)
+    class Started(Exception):
+        pass
+
+    def started(*args):
+        raise Started
+
+    monkeypatch.setattr(_find, "_search_order", started)
+    with pytest.raises(Started):
+        bw.find_cycles(tent, fit, finder=config)
+    with pytest.raises(ValueError, match="at the least together"):
+        bw.find_cycles(tent, fit + 1, finder=config)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -11,12 +11,12 @@ import numpy as np
 from .._progress import progress_bar
 from .._validation import check_int, check_positive_float
 from ..models import AbstractPLRNN
-from ._cost import necklace_count
+from ._cost import duration, necklace_count, typical_solves_per_chain
 from ._exhaustive import Exhaustive, run_exhaustive
 from ._regions import region_pool
 from ._registry import CycleRegistry
 from ._result import CycleSearchResult
-from ._scyfi import SCYFI, run_scyfi
+from ._scyfi import MAX_LEAST_SECONDS, SCYFI, run_scyfi
 from ._stats import OrderStats
 
 #: Largest order accepted at all (an order-k search solves k-step systems; far beyond reach).
@@ -24,11 +24,13 @@ MAX_ORDER = 10**6
 
 
 def heuristic_cost(patience: int, k: int) -> int:
-    """Typical solves of a heuristic order: patience chains of about 8 + 2k solves each.
+    """Typical solves of a heuristic order: patience chains of about 8 + 2k solves each
+    (:func:`typical_solves_per_chain`; the lower bounds that refuse a search count one solve
+    per chain, ``LEAST_SOLVES_PER_CHAIN``).
 
     (Measured: 12-15 solves per chain for M = 10, k = 2-6; 5-60 for 2-D models at k = 10-70.)
     """
-    return patience * (8 + 2 * k)
+    return patience * typical_solves_per_chain(k)
 
 
 def find_cycles(
@@ -78,8 +80,9 @@ def find_cycles(
     TypeError, ValueError
         ``model`` is not a bifwatch model; neither or both of ``max_order`` and ``orders``;
         orders < 1; a non-positive ``atol`` or ``cond_max``; before anything is searched, an
-        exhaustive order that needs more than ``Exhaustive.max_solves`` solves, or an order
-        the heuristic cannot finish within an hour (:meth:`SCYFI.check`).
+        exhaustive order that needs more than ``Exhaustive.max_solves`` solves, an order the
+        heuristic cannot finish within an hour (:meth:`SCYFI.check`), or heuristic orders whose
+        lower bounds on time (:meth:`SCYFI.least_seconds`) sum to more than an hour.
 
     Notes
     -----
@@ -118,8 +121,8 @@ def find_cycles(
         cond_max=check_positive_float("cond_max", cond_max),
     )
     pool = region_pool(model, seed=seed)
-    for k in wanted:  # refuse what would take hours before anything starts
-        _check_cost(model, k, finder, pool)
+    # refuse what would take hours before anything starts: each order, then all of them together
+    _check_total(wanted, [_check_cost(model, k, finder, pool) for k in wanted])
     bar = progress_bar(progress, unit=" solves")
     stats = [_search_order(model, k, finder, pool, registry, seed, bar) for k in wanted]
     if bar is not None:
@@ -169,11 +172,35 @@ def _choose(model, k, finder, pool) -> str:
     return "exhaustive" if cheaper else "heuristic"
 
 
-def _check_cost(model, k, finder, pool) -> None:
+def _check_cost(model, k, finder, pool) -> float:
+    """Refuse order k if it alone is out of reach; else return the heuristic's lower bound on its
+    time in seconds (0 for an exhaustive order, which has its own limit, ``max_solves``)."""
     if _choose(model, k, finder, pool) == "exhaustive":
         (finder or Exhaustive()).check(pool.size, k, model.M)
-    else:
-        (finder or SCYFI()).check(model.M, k, pool.size)
+        return 0.0
+    config = finder or SCYFI()
+    config.check(model.M, k, pool.size)
+    return config.least_seconds(model.M, k, pool.size)
+
+
+def _check_total(wanted: list[int], least: list[float]) -> None:
+    """Refuse orders whose heuristic lower bounds (:meth:`SCYFI.least_seconds`) sum to more
+    than ``MAX_LEAST_SECONDS``, although each order alone is within it."""
+    total = sum(least)
+    if total <= MAX_LEAST_SECONDS:
+        return
+    fit, running = wanted[0], 0.0
+    for k, seconds in zip(wanted, least, strict=True):
+        running += seconds
+        if running > MAX_LEAST_SECONDS:
+            break
+        fit = k
+    raise ValueError(
+        f"the {len(wanted)} orders {wanted[0]} to {wanted[-1]} would take {duration(total)} at the least "
+        "together (the heuristic's lower bound summed over the orders; each alone is within an hour, "
+        "but the limit of an hour holds for all of them together): search fewer or lower orders "
+        f"(those up to {fit} fit within the hour together), or stop sooner with SCYFI(patience=...)"
+    )
 
 
 def _sort_key(cycle) -> tuple:

@@ -16,7 +16,7 @@ import numpy as np
 
 from .._validation import check_int
 from ..models import AbstractPLRNN
-from ._cost import approx, duration, heuristic_least_seconds
+from ._cost import LEAST_SOLVES_PER_CHAIN, approx, duration, heuristic_least_seconds
 from ._linear import solve_sequences
 from ._regions import RegionPool
 from ._registry import CycleRegistry
@@ -76,12 +76,15 @@ class SCYFI:
 
     def least_seconds(self, M: int, k: int, n_regions: int) -> float:
         """A lower bound on the time of order k: an order ends only after ``patience`` chains
-        ended in a row (at most ``batch`` per round of solves) or after ``max_solves``."""
+        ended in a row (at most ``batch`` per round of solves) or after ``max_solves``, and a
+        chain takes at least ``LEAST_SOLVES_PER_CHAIN`` = 1 solve (it may end at its first; the
+        typical 8 + 2k of ``heuristic_cost`` is an estimate, so the bound does not use it)."""
         patience, _, max_solves, _ = self.budget(M, k, n_regions)
-        return heuristic_least_seconds(min(patience, max_solves), k, M)
+        return heuristic_least_seconds(min(patience * LEAST_SOLVES_PER_CHAIN, max_solves), k, M)
 
     def check(self, M: int, k: int, n_regions: int) -> None:
-        """Raise ``ValueError`` for an order k that would surely take more than an hour."""
+        """Raise ``ValueError`` for an order k that alone would surely take more than an hour
+        (``find_cycles`` also holds the orders it searches together to the hour)."""
         least = self.least_seconds(M, k, n_regions)
         if least <= MAX_LEAST_SECONDS:
             return
@@ -90,8 +93,9 @@ class SCYFI:
         raise ValueError(
             f"order {k} is out of reach of the heuristic search: it stops only after {approx(patience)} "
             f"fruitless chains in a row (patience) or {approx(max_solves)} solves of {k} steps each, "
-            f"taking {duration(least)} at the least; search orders up to about {within}, or stop "
-            "sooner with SCYFI(patience=...)"
+            f"taking {duration(least)} at the least; the largest order within an hour is about {within} "
+            "searched alone (orders searched together count together), or stop sooner with "
+            "SCYFI(patience=...)"
         )
 
 
