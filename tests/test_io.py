@@ -246,6 +246,36 @@ def test_unreadable_npz(tmp_path, content, match):
         bw.load_model(path)
 
 
+def test_npz_and_torch_files_are_told_apart_by_one_check(tmp_path):
+    """Both readers refuse a file of the wrong format through ``models._files.check_begins``,
+    with the bytes it begins with (torch itself is not needed to sniff a .pt file)."""
+    from importlib import resources
+
+    from bifwatch.models import _files, _io, _torch
+
+    assert _io.check_begins is _files.check_begins is _torch.check_begins
+    content = b"hello, world: no archive"
+    npz, pt = tmp_path / "model.npz", tmp_path / "model.pt"
+    npz.write_bytes(content)
+    pt.write_bytes(content)
+    with pytest.raises(ValueError, match=re.escape(
+        f"could not read {str(npz)!r} as an .npz file: it is not a NumPy .npz archive (np.savez "
+        "writes a zip of .npy arrays; this file begins b'hello, world')"
+    )):
+        bw.load_model(npz)
+    with pytest.raises(ValueError, match=re.escape(
+        f"could not read {str(pt)!r} as a PyTorch file: it is not a PyTorch checkpoint (torch.save "
+        "writes a zip archive; this file begins b'hello, world')"
+    )):
+        _torch._check_torch_file(str(pt))
+    # what is of the format passes: a bundled resource, a path, an empty file (its reader says so)
+    _files.check_begins(resources.files("bifwatch") / "data" / "tent.npz", (b"PK",), "w", "x", "y")
+    npz.write_bytes(b"PK\x03\x04")
+    _files.check_begins(npz, (b"PK",), "w", "x", "y")
+    npz.write_bytes(b"")
+    _files.check_begins(str(npz), (b"PK",), "w", "x", "y")
+
+
 @pytest.mark.parametrize(
     ("arrays", "kind", "match"),
     [

@@ -184,6 +184,23 @@ def test_load_without_input_drives_with_zero(tmp_path):
     np.testing.assert_array_equal(bw.load_model(path).b, bw.from_torch_rnn(rnn).b)
 
 
+@pytest.mark.parametrize("load", ["load_model", "load_torch_rnn", "load_model-str-kind"])
+def test_the_assumed_input_warning_points_at_the_callers_line(tmp_path, load):
+    """Truth: ``warnings`` files a warning under the frame ``stacklevel`` names; that frame must
+    be this test's line, not bifwatch's own (``_io.load_model`` called ``load_torch_rnn``)."""
+    rnn, _ = _rnn(3, 5, seed=5)
+    path = _save(tmp_path / "rnn.pt", {"state_dict": rnn.state_dict()})
+    call = {
+        "load_model": lambda: bw.load_model(path),
+        "load_torch_rnn": lambda: bw.load_torch_rnn(path),
+        "load_model-str-kind": lambda: bw.load_model(str(path), kind="relu-rnn"),
+    }[load]
+    with pytest.warns(UserWarning, match="assumed the constant input x = 0") as record:
+        call()
+    assert len(record) == 1
+    assert record[0].filename == __file__
+
+
 # a file without "nonlinearity" is loaded with a warning (checked in test_cli_trips.py)
 @pytest.mark.filterwarnings("ignore:.*assumed .*nonlinearity 'relu':UserWarning")
 def test_loaded_file_runs_through_find_cycles_and_the_cli(tmp_path, capsys):

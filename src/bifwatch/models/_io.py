@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ._base import AbstractPLRNN
+from ._files import check_begins
 from ._plrnn import ALRNN, PLRNN
 from ._relu_rnn import ReLURNN
 from ._shallow import ClippedShPLRNN, ShPLRNN
@@ -151,15 +152,11 @@ def _read_npz(file) -> dict[str, np.ndarray]:
     # np.load raises EOFError (empty file) or BadZipFile/zlib.error (corrupt archive) besides
     # OSError/ValueError, returns a bare array for a .npy, and bytes for a member that is no .npy.
     where = f"could not read {os.fspath(file)!r} as an .npz file"
-    try:
-        head = _head(file)
+    try:  # np.load would read anything else as a pickle
+        check_begins(file, (b"PK", b"\x93NUMPY"), where, "a NumPy .npz archive",
+                     "np.savez writes a zip of .npy arrays")
     except OSError as err:  # e.g. no permission to read it
         raise ValueError(f"{where}: {err.strerror or err}") from err
-    if head and not head.startswith((b"PK", b"\x93NUMPY")):  # np.load would read it as a pickle
-        raise ValueError(
-            f"{where}: it is not a NumPy .npz archive (np.savez writes a zip of .npy arrays; "
-            f"this file begins {head[:12]!r})"
-        )
     try:
         data = np.load(file, allow_pickle=False)
         if not isinstance(data, np.lib.npyio.NpzFile):
@@ -172,12 +169,6 @@ def _read_npz(file) -> dict[str, np.ndarray]:
         if not isinstance(value, np.ndarray):
             raise ValueError(f"{where}: member {name!r} is not a .npy array")
     return arrays
-
-
-def _head(file, size: int = 16) -> bytes:
-    """The first ``size`` bytes of ``file`` (a path or a bundled resource)."""
-    with file.open("rb") as handle:
-        return handle.read(size)
 
 
 def _infer_kind(names: set[str], file) -> str:

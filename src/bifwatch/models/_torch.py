@@ -12,6 +12,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from .._validation import to_numpy
+from ._files import check_begins, user_stacklevel
 from ._relu_rnn import ReLURNN
 
 
@@ -131,13 +132,10 @@ def load_torch_rnn(path: str | os.PathLike) -> ReLURNN:
 
 def _check_torch_file(name: str) -> None:
     """Refuse a file that is neither a zip archive (torch.save) nor a pickle (its legacy format)."""
-    with open(name, "rb") as handle:
-        head = handle.read(16)
-    if head and not head.startswith((b"PK", b"\x80")):  # empty: torch's own EOFError says it
-        raise ValueError(
-            f"could not read {name!r} as a PyTorch file: it is not a PyTorch checkpoint (torch.save "
-            f"writes a zip archive; this file begins {head[:12]!r})"
-        )
+    check_begins(  # empty: torch's own EOFError says it
+        name, (b"PK", b"\x80"), f"could not read {name!r} as a PyTorch file", "a PyTorch checkpoint",
+        "torch.save writes a zip archive",
+    )
 
 
 def _reject_non_relu(name: str, nonlinearity) -> None:
@@ -180,7 +178,7 @@ def _warn_assumptions(name: str, no_input: bool, no_nonlinearity: bool, input_si
         warnings.warn(
             f"{name!r}: assumed {' and '.join(assumed)}; to say so, write the file with torch.save("
             '{"state_dict": rnn.state_dict(), "input": x, "nonlinearity": rnn.nonlinearity}, path)',
-            UserWarning, stacklevel=3,
+            UserWarning, stacklevel=user_stacklevel(),
         )
 
 
