@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cli_run import run
 
 import bifwatch as bw
 
@@ -54,10 +55,11 @@ def _bifwatch(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 @contextlib.contextmanager
-def _started(tmp_path: Path, *args: str) -> Iterator[subprocess.Popen]:
+def _started(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[subprocess.Popen]:
     """``bifwatch ARGS`` in its own process group (as a terminal runs it); killed at the end if alive."""
     command = [sys.executable, "-m", "bifwatch", *args]
-    process = subprocess.Popen(command, cwd=tmp_path, env=_environment(), stdout=subprocess.PIPE,
+    environment = {**_environment(), **(env or {})}
+    process = subprocess.Popen(command, cwd=tmp_path, env=environment, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         yield process
@@ -182,3 +184,116 @@ def test_a_closed_stdout_is_quiet_in_every_command(tmp_path, args):
         err = process.stderr.read()
         process.wait(timeout=60)
     assert process.returncode == 141 and err == ""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["cycles", "example:cycle6", "--max-order", "6", "--json", "c.json", "--plot", "c.png"],
+     ["ghost", "points", "example:cycle6", "--json", "c.json", "--plot", "c.png"]],
+    ids=["cycles", "ghost-points"],
+)
+def test_a_closed_stdout_still_writes_the_files(tmp_path, args):
+    """Unbuffered stdout (PYTHONUNBUFFERED=1) meets the closed pipe at the first line: files still come."""
+    with _started(tmp_path, *args, env={"PYTHONUNBUFFERED": "1"}) as process:
+        process.stdout.close()
+        err = process.stderr.read()
+        process.wait(timeout=60)
+    assert process.returncode == 141 and err == ""
+    assert (tmp_path / "c.json").stat().st_size > 0 and (tmp_path / "c.png").stat().st_size > 0
+
+
+def test_ctrl_c_while_the_workers_start_prints_no_traceback(tmp_path):
+    """SIGINT to the group while spawned workers import: they ignore it from the start, not after imports."""
+    args = [*MAP, "--workers", "2"]
+    for delay in [0.02 * i for i in range(16)]:  # after the first child process appears (the race is narrow)
+        with _started(tmp_path, *args) as process:
+            deadline = time.monotonic() + 60
+            while not _children(process.pid):
+                assert process.poll() is None, process.communicate()
+                assert time.monotonic() < deadline, "no worker process within 60 s"
+                time.sleep(0.005)
+            time.sleep(delay)
+            os.killpg(process.pid, signal.SIGINT)
+            _, err = process.communicate(timeout=60)
+        assert "Traceback" not in err, (delay, err)
+        assert process.returncode in (0, 130), (delay, process.returncode, err)
+        for store in (tmp_path / ".bifwatch-sweeps").glob("*"):
+            store.unlink()
+
+
+GHOST_RNN = ["ghost", "rnn", "--units", "8", "--epochs", "400000", "--checkpoint-every", "20",
+             "--analyse-every", "0", "--no-progress"]
+
+
+def test_ghost_rnn_ctrl_c_names_its_checkpoint_and_the_command_that_resumes(tmp_path):
+    with _started(tmp_path, *GHOST_RNN) as process:
+        deadline = time.monotonic() + 60
+        while not list((tmp_path / ".bifwatch-sweeps").glob("ghost-rnn-*.npz")):
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "no checkpoint within 60 s"
+            time.sleep(0.02)
+        os.killpg(process.pid, signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    (checkpoint,) = (tmp_path / ".bifwatch-sweeps").glob("ghost-rnn-*.npz")
+    assert process.returncode == 130 and out == ""
+    assert err.splitlines() == [
+        f"bifwatch: interrupted; the training's checkpoint is kept in '.bifwatch-sweeps/{checkpoint.name}'; "
+        f"to continue it, run the same command with --resume: bifwatch {shlex.join([*GHOST_RNN, '--resume'])}"
+    ]
+
+
+def test_a_failed_run_removes_its_empty_default_store(tmp_path, monkeypatch, capsys):
+    """A run that fails before any result (no scheduler there) does not block the identical command."""
+    pytest.importorskip("distributed")
+    import dask
+
+    monkeypatch.chdir(tmp_path)
+    args = ["diagram", "example:tent", "--param", "W[0,0]", "--range", "0", "1", "--scheduler",
+            "tcp://127.0.0.1:1", "--no-progress"]
+    with dask.config.set({"distributed.comm.timeouts.connect": "0.2s"}):
+        for _ in range(2):  # the second time too: not "an unfinished run ... add --resume"
+            status, out, err = run(capsys, *args)
+            assert status == 2 and out == "", err
+            assert err.startswith("bifwatch: error: could not connect to the Dask scheduler"), err
+            assert len(err.splitlines()) == 1 and "kept" not in err
+            assert not (tmp_path / ".bifwatch-sweeps").exists()
+
+
+def test_a_failed_run_keeps_a_store_with_results_and_says_so(tmp_path, monkeypatch, capsys):
+    import bifwatch.cli._diagram as diagram_command
+
+    def broken(*args, **kwargs):
+        raise OSError("disk trouble")
+
+    monkeypatch.chdir(tmp_path)
+    args = ["diagram", "example:tent", "--param", "W[0,0]", "--range", "-2.2", "1.8", "--max-order", "1",
+            "--resolution", "10", "--seeds", "2", "--no-progress", "--plot", "d.png"]
+    monkeypatch.setattr(diagram_command, "save_figure", broken)
+    status, _, err = run(capsys, *args)
+    (store,) = (tmp_path / ".bifwatch-sweeps").glob("diagram-*.sqlite")
+    assert status == 2
+    assert err.splitlines() == [
+        f"bifwatch: error: disk trouble; its store '.bifwatch-sweeps/{store.name}' is kept: the same command "
+        "with --resume continues it"
+    ]
+    monkeypatch.undo()
+    monkeypatch.chdir(tmp_path)
+    status, _, err = run(capsys, *args, "--resume")
+    assert (status, err) == (0, ""), err
+    assert (tmp_path / "d.png").stat().st_size > 0 and not (tmp_path / ".bifwatch-sweeps").exists()
+
+
+def test_sigterm_handler_set_from_c_is_restored_as_the_default(monkeypatch):
+    """``signal.getsignal`` gives None for a handler installed from C: the default comes back, not ours."""
+    from bifwatch.cli import _interrupts
+
+    real_signal, real_getsignal = signal.signal, signal.getsignal
+    before = real_getsignal(signal.SIGTERM)
+    monkeypatch.setattr(signal, "signal", lambda number, handler: (real_signal(number, handler), None)[1])
+    monkeypatch.setattr(signal, "getsignal", lambda number: None)
+    try:
+        with _interrupts.stopped_by_signals("nowhere.sqlite"):
+            assert real_getsignal(signal.SIGTERM) is _interrupts._raise_terminated
+        assert real_getsignal(signal.SIGTERM) is signal.SIG_DFL
+    finally:
+        real_signal(signal.SIGTERM, before)

@@ -222,6 +222,7 @@ def parameter_map(
     if entries[0] == entries[1]:
         raise ValueError(f"`param1` and `param2` must be different entries; got {param1!r} twice")
     ranges = [check_range("range1", range1), check_range("range2", range2)]
+    _check_finite_grid(model, (param1, param2), entries, ranges)
     sizes = _check_grid(grid)
     max_order = resolve_orders(max_order, None)[-1]
     seeds = check_int("seeds", seeds, minimum=1)
@@ -325,6 +326,25 @@ def _check_grid(grid) -> tuple[int, int]:
     except (TypeError, ValueError):
         raise ValueError(f"`grid` must be two integers (N1, N2); got {grid!r}") from None
     return check_int("grid[0]", n1, minimum=2), check_int("grid[1]", n2, minimum=2)
+
+
+def _check_finite_grid(model, names, entries, ranges) -> None:
+    """Refuse, before any task runs, a grid whose models overflow float64, naming the range at fault.
+
+    Each parameter's path is checked with the other one at the model's value (a failure names
+    ``range1`` or ``range2``), then the first and last rows (the grid's corners).
+    """
+    for k, name in enumerate(("range1", "range2")):
+        try:
+            ParameterPath(model, names[k], *ranges[k])
+        except ValueError as error:
+            raise ValueError(str(error).replace("along `range`", f"along `{name}`")) from None
+    for value in ranges[1]:
+        try:
+            ParameterPath(with_entry(model, *entries[1], value), names[0], *ranges[0])
+        except ValueError as error:
+            where = f"along `range1` at {names[1]} = {value:g}, an end of `range2`"
+            raise ValueError(str(error).replace("along `range`", where)) from None
 
 
 def _row_task(task: tuple[MapSetup, int]) -> dict:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import os
 
 from ._cycles import KINDS
-from ._interrupts import Stdout, check_store, stopped_by_signals
-from ._output import DEFAULT_STORE_DIR, default_store, model_inputs, remove_folder, remove_store, save_figure
+from ._interrupts import run_in_store
+from ._output import DEFAULT_STORE_DIR, default_store, model_inputs, save_figure
 from ._parser import UsageError, int_at_least, nonnegative_int, positive_int
 
 
@@ -63,30 +62,26 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--coordinate must be in 0..{model.M - 1} for a model with M = {model.M}; "
                          f"got {args.coordinate}")
     store, default = _store(args, model, end, path)
-    check_store(store, default=default, resume=args.resume)
-    try:
-        with stopped_by_signals(store):
-            diagram = bifurcation_diagram(
-                path, max_order=args.max_order, resolution=args.resolution, seeds=args.seeds,
-                seed=args.seed, workers=args.workers, scheduler=args.scheduler, store=store,
-                resume=args.resume, progress=not args.no_progress,
-            )
-    finally:
-        if default and not os.path.exists(store):  # failed before any search: no store to keep
-            remove_folder()
-    out = Stdout()
-    out.say(f"{args.model}: {model.kind}, M = {model.M}; {_describe(args, path)}")
-    out.say(diagram.table())
-    if args.json:
-        diagram.to_json(args.json)
-        out.say(f"wrote {args.json}")
-    if args.plot:
-        save_figure(lambda: diagram.plot(coordinate=args.coordinate, orbits=args.orbits, seed=args.seed),
-                    args.plot)
-        out.say(f"wrote {args.plot}")
-    if default:
-        remove_store(store)
-    return out.status
+
+    def compute():
+        return bifurcation_diagram(
+            path, max_order=args.max_order, resolution=args.resolution, seeds=args.seeds,
+            seed=args.seed, workers=args.workers, scheduler=args.scheduler, store=store,
+            resume=args.resume, progress=not args.no_progress,
+        )
+
+    def report(diagram) -> None:
+        print(f"{args.model}: {model.kind}, M = {model.M}; {_describe(args, path)}", flush=True)
+        print(diagram.table(), flush=True)
+        if args.json:
+            diagram.to_json(args.json)
+            print(f"wrote {args.json}", flush=True)
+        if args.plot:
+            save_figure(lambda: diagram.plot(coordinate=args.coordinate, orbits=args.orbits, seed=args.seed),
+                        args.plot)
+            print(f"wrote {args.plot}", flush=True)
+
+    return run_in_store(store, default=default, resume=args.resume, compute=compute, report=report)
 
 
 def _check_options(args: argparse.Namespace) -> None:

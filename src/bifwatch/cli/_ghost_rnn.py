@@ -6,6 +6,7 @@ import argparse
 import os
 import time
 
+from ._interrupts import stopped_by_signals
 from ._output import DEFAULT_STORE_DIR, default_store, remove_folder, save_figure
 from ._parser import UsageError, nonnegative_int, positive_int
 
@@ -71,9 +72,10 @@ def run(args: argparse.Namespace) -> int:
     path, default = _checkpoint(args)
     started = time.perf_counter()
     try:
-        result = train_da(models, lr=args.lr, epochs=args.epochs, analyse_every=args.analyse_every,
-                          checkpoint=path, checkpoint_every=args.checkpoint_every, resume=args.resume,
-                          progress=not args.no_progress)
+        with stopped_by_signals(path, part="the training's checkpoint"):  # Ctrl-C, SIGTERM: name it
+            result = train_da(models, lr=args.lr, epochs=args.epochs, analyse_every=args.analyse_every,
+                              checkpoint=path, checkpoint_every=args.checkpoint_every, resume=args.resume,
+                              progress=not args.no_progress)
     finally:
         if default and not os.path.exists(path):
             remove_folder()

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import sys
 import warnings
+from collections.abc import Iterator
 
 from .. import __version__
 from . import _cycles, _diagram, _ghost, _map, _reproduce
+from ._interrupts import BROKEN_PIPE_STATUS, kept_store_words, report_interrupt, safe_stdout, silence_stdout
 from ._output import check_output_paths
 from ._parser import Parser, UsageError, cli_words, fail
 
@@ -27,26 +31,79 @@ def build_parser() -> Parser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit status (2 for bad input, one line on stderr)."""
+    """Run the command line; returns the exit status (see :data:`EXIT_STATUS`; one line on stderr).
+
+    stdout is a :class:`~bifwatch.cli._interrupts.SafeStdout` for the whole run: when its reader
+    goes away (``| head``) the command still writes its files, quietly, and the status is 141.
+    """
+    with safe_stdout() as stdout, _warnings_as_lines():
+        status = _main(argv)
+        stdout.flush()  # a reader that has gone (| head) is noticed here, not at exit
+    return BROKEN_PIPE_STATUS if stdout.gone and status == 0 else status
+
+
+def _main(argv: list[str] | None) -> int:
     try:
-        with warnings.catch_warnings():
-            warnings.showwarning = _warning_line
-            return _run(argv)
+        return _run(argv)
     except MemoryError:
         return fail("out of memory: ask for less (a lower order, fewer values or a coarser grid)")
     except UsageError as err:
         return fail(str(err))
     except BrokenPipeError:  # stdout's reader has gone (| head): quiet, and no error at exit
-        from ._interrupts import BROKEN_PIPE_STATUS, silence_stdout
-
         silence_stdout()
         return BROKEN_PIPE_STATUS
+    except ImportError as err:  # an optional dependency: say what to install
+        return fail(_install_words(err) + kept_store_words(err), status=RUNTIME_FAILURE)
     except (ValueError, TypeError, OSError) as err:
-        return fail(str(err))
+        return fail(str(err) + kept_store_words(err))
+    except RuntimeError as err:  # workers that kept dying, Dask's KilledWorker: not bad input
+        return fail(str(err) + kept_store_words(err), status=RUNTIME_FAILURE)
     except KeyboardInterrupt as err:  # Ctrl-C, or SIGTERM during a sweep: 128 + the signal
-        from ._interrupts import report_interrupt
-
         return report_interrupt(err, sys.argv[1:] if argv is None else list(argv))
+
+
+#: Exit status of a run that failed for another reason than its input (workers died, a missing
+#: optional dependency); bad input is 2.
+RUNTIME_FAILURE = 1
+
+#: The extra of ``pip install "bifwatch[EXTRA]"`` that brings a missing module.
+EXTRAS = {"torch": "torch", "distributed": "dask", "dask": "dask"}
+
+
+def _install_words(err: ImportError) -> str:
+    """An ImportError's line: its own advice when it has some, else the extra (or package) to install."""
+    message = str(err)
+    if "pip install" in message:
+        return message
+    name = (err.name or "").split(".")[0]
+    if name in EXTRAS:
+        return f'{message}: install it with pip install "bifwatch[{EXTRAS[name]}]"'
+    if name:
+        return f"{message}: install it with pip install {name}"
+    return message
+
+
+@contextlib.contextmanager
+def _warnings_as_lines() -> Iterator[None]:
+    """Warnings, and the library's logged warnings (a pool restarted), as ``bifwatch: warning:`` lines."""
+    logger = logging.getLogger("bifwatch")
+    handler = _WarningLines(logging.WARNING)
+    propagate = logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        with warnings.catch_warnings():
+            warnings.showwarning = _warning_line
+            yield
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+
+
+class _WarningLines(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        with contextlib.suppress(Exception):
+            _warning_line(record.getMessage(), None, "", 0)
 
 
 def _run(argv: list[str] | None) -> int:
@@ -55,9 +112,7 @@ def _run(argv: list[str] | None) -> int:
     except SystemExit as done:  # --help and --version print, then argparse exits
         return done.code if isinstance(done.code, int) else 0
     check_output_paths(args)  # before anything is computed, for every command
-    status = args.run(args)
-    sys.stdout.flush()  # a reader that has gone (| head) is noticed here, not at exit
-    return status
+    return args.run(args)
 
 
 def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:

@@ -6,8 +6,8 @@ import argparse
 import os
 
 from ._cycles import KINDS
-from ._interrupts import Stdout, check_store, stopped_by_signals
-from ._output import DEFAULT_STORE_DIR, default_store, model_inputs, remove_folder, remove_store, save_figure
+from ._interrupts import run_in_store
+from ._output import DEFAULT_STORE_DIR, default_store, model_inputs, save_figure
 from ._parser import UsageError, int_at_least, nonnegative_int, positive_int
 
 
@@ -58,28 +58,24 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--workers and --scheduler exclude each other (the cluster has its workers)")
     model = load_model(args.model, kind=args.kind)
     store, default = _store(args, model)
-    check_store(store, default=default, resume=args.resume)
-    try:
-        with stopped_by_signals(store):
-            result = parameter_map(
-                model, args.param[0], args.range[0], args.param[1], args.range[1], grid=tuple(args.grid),
-                max_order=args.max_order, seeds=args.seeds, seed=args.seed, workers=_workers(args),
-                scheduler=args.scheduler, store=store, resume=args.resume, progress=not args.no_progress,
-            )
-    finally:
-        if default and not os.path.exists(store):
-            remove_folder()
-    out = Stdout()
-    out.say(f"{args.model}: {model.kind}, M = {model.M}")
-    out.say(str(result))
-    for flag, write in (("json", result.to_json), ("dataset", lambda p: result.to_xarray().to_netcdf(p)),
-                        ("plot", lambda p: save_figure(result.plot, p, crop=True))):
-        if getattr(args, flag):
-            write(getattr(args, flag))
-            out.say(f"wrote {getattr(args, flag)}")
-    if default:
-        remove_store(store)
-    return out.status
+
+    def compute():
+        return parameter_map(
+            model, args.param[0], args.range[0], args.param[1], args.range[1], grid=tuple(args.grid),
+            max_order=args.max_order, seeds=args.seeds, seed=args.seed, workers=_workers(args),
+            scheduler=args.scheduler, store=store, resume=args.resume, progress=not args.no_progress,
+        )
+
+    def report(result) -> None:
+        print(f"{args.model}: {model.kind}, M = {model.M}", flush=True)
+        print(str(result), flush=True)
+        for flag, write in (("json", result.to_json), ("dataset", lambda p: result.to_xarray().to_netcdf(p)),
+                            ("plot", lambda p: save_figure(result.plot, p, crop=True))):
+            if getattr(args, flag):
+                write(getattr(args, flag))
+                print(f"wrote {getattr(args, flag)}", flush=True)
+
+    return run_in_store(store, default=default, resume=args.resume, compute=compute, report=report)
 
 
 def _workers(args: argparse.Namespace) -> int | None:

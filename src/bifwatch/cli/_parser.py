@@ -24,6 +24,10 @@ CLI_WORDS = (
     (" (Exhaustive(max_solves=...))", ""),
     ("SCYFI(patience=...)", "--patience N"),
     ("along `range`", "along --range"),
+    ("`range1`", "the first --range"),
+    ("`range2`", "the second --range"),
+    ("`range` must", "--range must"),
+    ("`orders` ranges must", "--orders ranges must"),
     ("`max_order` must be at most", "--max-order must be at most"),
     ("`orders` must be at most", "--orders must be at most"),
 )
@@ -42,6 +46,9 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str):
         if self._subparsers is not None and message.startswith("the following arguments are required"):
+            for action in self._subparsers._group_actions:  # "required: command", never a dest name
+                if isinstance(action, argparse._SubParsersAction) and action.dest not in (None, "command"):
+                    message = re.sub(rf"\b{re.escape(action.dest)}\b", "command", message)
             usage = " ".join(self.format_usage().split())
             message += f"; {usage} (`{self.prog} --help` says more)"
         raise UsageError(message)
@@ -55,10 +62,10 @@ def cli_words(message: str) -> str:
     return text
 
 
-def fail(message: str) -> int:
-    """Report ``message`` as one line on stderr (newlines folded) and return exit status 2."""
+def fail(message: str, status: int = 2) -> int:
+    """Report ``message`` as one line on stderr (newlines folded) and return ``status`` (2: bad input)."""
     print(f"bifwatch: error: {cli_words(message)}", file=sys.stderr)
-    return 2
+    return status
 
 
 def int_at_least(minimum: int):

@@ -52,8 +52,6 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if not os.path.isdir(args.out):
-        raise FileNotFoundError(f"--out folder {args.out!r} does not exist; create it first")
     args.progress = not args.no_progress
     started = time.perf_counter()
     result = EXPERIMENTS[args.name].runner(args)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -10,14 +11,12 @@ import signal
 import sys
 import threading
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any
 
-from tqdm import tqdm
-
-from .._progress import progress_wanted
+from .._progress import progress_bar
 from ._guard import check_guarded_script
 from ._store import SweepStore
 
@@ -42,7 +41,10 @@ def run_tasks(
     description: str = "sweep",
     max_restarts: int = 3,
 ) -> dict[str, Any]:
-    """Run ``fn(arg)`` for every task, in parallel, saving each result as soon as it arrives.
+    """Run ``fn(arg)`` for every task, saving each result as soon as it arrives.
+
+    By default the tasks run one after another in this process; ``workers`` > 1 runs them on
+    local worker processes and ``scheduler`` on a Dask cluster.
 
     Parameters
     ----------
@@ -64,7 +66,8 @@ def run_tasks(
         is a scheduler address such as ``"tcp://127.0.0.1:8786"`` (the client made for it is
         closed at the end). Incompatible with ``workers``.
     progress : bool, default False
-        Show a tqdm progress bar on stderr, starting at the number of tasks already stored.
+        Show a tqdm progress bar on stderr, starting at the number of tasks already stored; it
+        appears only when stderr is a terminal (never in a log file).
     description : str, default "sweep"
         Label of the progress bar.
     max_restarts : int, default 3
@@ -129,10 +132,9 @@ def run_tasks(
     _check_arguments(fn, tasks, store=store, workers=workers, scheduler=scheduler, max_restarts=max_restarts)
     done = store.keys() & tasks.keys() if store is not None else set()
     pending = {key: arg for key, arg in tasks.items() if key not in done}
-    bar = tqdm(total=len(tasks), initial=len(done), desc=description, disable=not progress_wanted(progress),
-               file=sys.stderr)
+    bar = progress_bar(progress, total=len(tasks), initial=len(done), unit=" tasks", description=description)
     recorder = _Recorder(store=store, bar=bar, total=len(tasks), done=len(done))
-    with bar:
+    try:
         if pending and scheduler is not None:
             _run_dask(fn, pending, recorder, scheduler=scheduler)
         elif pending and (workers is None or workers == 1):
@@ -140,13 +142,16 @@ def run_tasks(
         elif pending:
             check_guarded_script(workers)
             _run_local(fn, pending, recorder, workers=min(workers, len(pending)), max_restarts=max_restarts)
+    finally:
+        if bar is not None:
+            bar.close()
     return {key: recorder.results[key] if key in recorder.results else store[key] for key in tasks}
 
 
 class _Recorder:
     """Puts each arriving result into the store, the results dict and the progress bar."""
 
-    def __init__(self, *, store: SweepStore | None, bar: tqdm, total: int, done: int) -> None:
+    def __init__(self, *, store: SweepStore | None, bar: Any, total: int, done: int) -> None:
         self.store, self.bar, self.total, self.done = store, bar, total, done
         self.results: dict[str, Any] = {}
 
@@ -154,7 +159,8 @@ class _Recorder:
         if self.store is not None:
             self.store.put(key, value)
         self.results[key] = value
-        self.bar.update(1)
+        if self.bar is not None:
+            self.bar.update(1)
 
     def summary(self) -> str:
         finished = self.done + len(self.results)
@@ -210,10 +216,12 @@ def _run_local(
 def _run_pool(fn: Callable, remaining: dict[str, Any], recorder: _Recorder, *, workers: int) -> None:
     """One pool's life: submit every remaining task; each finished one leaves ``remaining``."""
     context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_exit_with_driver)
     futures: dict[Future, str] = {}
+    pool = None
     try:
-        futures = {pool.submit(fn, arg): key for key, arg in remaining.items()}
+        with _sigint_ignored():  # workers start (at the submits) with SIGINT ignored, before imports
+            pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_exit_with_driver)
+            futures = {pool.submit(fn, arg): key for key, arg in remaining.items()}
         for future in as_completed(futures):
             _take(future, futures[future], remaining, recorder)
     except BrokenProcessPool:
@@ -223,9 +231,29 @@ def _run_pool(fn: Callable, remaining: dict[str, Any], recorder: _Recorder, *, w
         _abort(pool)
         raise
     except BaseException:  # a task's exception, Ctrl-C, or a failing store
-        _abort(pool)
+        if pool is not None:
+            _abort(pool)
         raise
     pool.shutdown(wait=True)
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """SIGINT ignored in the block (main thread only): spawned children inherit the ignored state.
+
+    A worker then never sees Ctrl-C, not even while it imports (before its initializer runs);
+    the driver, which handles it, terminates the workers. The block is short (the pool made,
+    the tasks submitted); a Ctrl-C within it is lost.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)
 
 
 def _take(future: Future, key: str, remaining: dict[str, Any], recorder: _Recorder) -> None:
