@@ -12,6 +12,7 @@ import json
 import math
 import os
 import re
+import sys
 import warnings
 
 import numpy as np
@@ -450,3 +451,83 @@ def test_the_json_writer_writes_zero_for_negative_zero():
 
     text = write_json({"a": -0.0, "b": [np.float64(-0.0), (1.5, -0.0)], "c": {"d": [[-0.0]]}, "e": -1}, None)
     assert text == '{"a": 0.0, "b": [0.0, [1.5, 0.0]], "c": {"d": [[0.0]]}, "e": -1}'
+
+
+# Failures that are not bad input: a missing optional dependency, workers that kept dying
+
+
+def test_a_pt_model_without_torch_says_what_to_install(tmp_path, capsys, monkeypatch):
+    path = tmp_path / "m.pt"
+    path.write_bytes(b"not read: torch is imported first")
+    monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` fails as where it is not installed
+    status, out, err = run(capsys, "cycles", str(path), "--max-order", "1")
+    assert (status, out) == (1, "")
+    assert err.splitlines() == ['bifwatch: error: this needs torch, which cannot be imported; install it '
+                                'with pip install "bifwatch[torch]"']
+
+
+def test_a_scheduler_without_dask_says_what_to_install(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    status, out, err = run(capsys, "diagram", "example:tent", "--param", "W[0,0]", "--range", "0", "1",
+                           "--scheduler", "tcp://127.0.0.1:8786", *QUICK_DIAGRAM)
+    assert (status, out) == (1, "")
+    (line,) = err.splitlines()
+    assert line.startswith("bifwatch: error: ") and 'pip install "bifwatch[dask]"' in line, line
+    assert not (tmp_path / ".bifwatch-sweeps").exists()  # the empty default store is not left behind
+
+
+def test_workers_that_kept_dying_are_one_line_with_status_1(tmp_path, capsys, monkeypatch):
+    def dying(*args, **kwargs):
+        raise RuntimeError("a local worker process died 4 times (max_restarts=3), e.g. killed by the "
+                           "out-of-memory killer")
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(bw, "parameter_map", dying)
+    status, out, err = run(capsys, "map", "example:tent", "--param", "W[0,0]", "--range", "0", "1", "--param",
+                           "A[0]", "--range", "0", "1", "--grid", "2", "2", "--no-progress")
+    assert (status, out) == (1, "")
+    assert err.splitlines() == ["bifwatch: error: a local worker process died 4 times (max_restarts=3), e.g. "
+                                "killed by the out-of-memory killer"]
+
+
+def test_a_restarted_pool_is_one_warning_line(capsys, monkeypatch):
+    """The sweep's logged warning (a worker died, a new pool) reaches the command line as one line."""
+    import logging
+
+    from bifwatch.cli import _cycles
+
+    def restarting(args):
+        logging.getLogger("bifwatch.sweep._run").warning(
+            "a local worker process died (%s); starting a new pool for the %d unfinished tasks", "killed", 3)
+        return 0
+
+    monkeypatch.setattr(_cycles, "run", restarting)
+    status, out, err = run(capsys, *TENT, "--max-order", "1")
+    assert (status, out) == (0, "")
+    assert err.splitlines() == ["bifwatch: warning: a local worker process died (killed); starting a new "
+                                "pool for the 3 unfinished tasks"]
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (("diagram", "example:tent", "--param", "W[0,0]", "--range", "1", "1"),
+         "--range must have lo < hi; got an empty range (1.0, 1.0)"),
+        (("diagram", "example:tent", "--param", "W[0,0]", "--range", "0", "inf"),
+         "--range must be finite; got (0.0, inf)"),
+        ((*TENT, "--orders", "4-2"), "--orders ranges must be ascending"),
+        (("ghost",), "the following arguments are required: command; usage: bifwatch ghost"),
+    ],
+    ids=["range-empty", "range-infinite", "orders-descending", "ghost-without-command"],
+)
+def test_python_api_words_are_translated(capsys, args, line):
+    text = usage_error(capsys, *args, match=re.escape(line))
+    assert "`range`" not in text and "`orders`" not in text and "ghost_command" not in text
+
+
+def test_map_names_the_second_range_when_it_overflows(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    usage_error(capsys, "map", "example:tent", "--param", "W[0,0]", "--range", "-2", "1.8", "--param", "A[0]",
+                "--range", "-1e300", "1e300", "--grid", "3", "3", "--no-progress",
+                match=r"not finite along the second --range: at A\[0\] = -1e\+300")

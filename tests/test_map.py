@@ -144,6 +144,25 @@ def test_errors(args, error, match):
         bw.parameter_map(TENT, *args, grid=(3, 3), workers=1)
 
 
+@pytest.mark.parametrize(
+    ("ranges", "match"),
+    [
+        (((-2.0, 1.8), (-1e300, 1e300)), r"not finite along `range2`: at A\[0\] = -1e\+300"),
+        (((-1e300, 1.8), (0.1, 0.3)), r"not finite along `range1`: at W\[0,0\] = -1e\+300"),
+    ],
+    ids=["second", "first"],
+)
+def test_a_range_that_overflows_is_named_before_any_task_runs(monkeypatch, ranges, match):
+    import bifwatch.bifurcations._map as map_module
+
+    def no_task(task):
+        raise AssertionError("a row task ran")
+
+    monkeypatch.setattr(map_module, "_row_task", no_task)
+    with pytest.raises(ValueError, match=match):
+        bw.parameter_map(TENT, "W[0,0]", ranges[0], "A[0]", ranges[1], grid=(3, 3), workers=1)
+
+
 def test_grid_and_model_errors():
     with pytest.raises(ValueError, match="grid"):
         bw.parameter_map(TENT, *TENT_MAP, grid=(1, 3), workers=1)

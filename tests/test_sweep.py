@@ -236,6 +236,32 @@ def test_stored_tasks_are_not_run_again(tmp_path, capsys, monkeypatch):
     assert count_rows(tmp_path / "s.sqlite") == (6, 6)
 
 
+def test_the_bar_is_bifwatch_s_one_progress_bar(tmp_path, monkeypatch):
+    """run_tasks draws the bar of ``bifwatch._progress.progress_bar`` (tqdm imported only for a bar)."""
+    import bifwatch.sweep._run as run_module
+
+    asked, updates = [], []
+
+    class Bar:
+        def update(self, n):
+            updates.append(n)
+
+        def close(self):
+            updates.append("closed")
+
+    def progress_bar(enabled, total=None, initial=0, **kwargs):
+        asked.append((enabled, total, initial, kwargs.get("description")))
+        return Bar()
+
+    monkeypatch.setattr(run_module, "progress_bar", progress_bar)
+    with SweepStore(tmp_path / "s.sqlite", spec=SPEC) as store:
+        store.put("t000", sweep_tasks.result_of(0))
+        run_tasks(sweep_tasks.logged, logged_tasks(3, tmp_path / "log", delay=0.0), store=store,
+                  progress=True, description="rows")
+    assert asked == [(True, 3, 1, "rows")] and updates == [1, 1, "closed"]
+    assert not hasattr(run_module, "tqdm")
+
+
 def test_killed_driver_resumes(tmp_path):
     """SIGKILL the driver mid-sweep: the store keeps whole rows; a resumed run does only the rest."""
     store, first_log, second_log = tmp_path / "s.sqlite", tmp_path / "first.log", tmp_path / "second.log"

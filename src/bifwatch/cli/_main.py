@@ -31,7 +31,11 @@ def build_parser() -> Parser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit status (see :data:`EXIT_STATUS`; one line on stderr).
+    """Run the command line; returns the exit status (one line on stderr for any failure).
+
+    0 done; 2 bad input; :data:`RUNTIME_FAILURE` (1) a run that failed otherwise (a missing
+    optional dependency, workers that kept dying); 130 Ctrl-C, 143 SIGTERM; 141 when stdout's
+    reader has gone.
 
     stdout is a :class:`~bifwatch.cli._interrupts.SafeStdout` for the whole run: when its reader
     goes away (``| head``) the command still writes its files, quietly, and the status is 141.
@@ -77,9 +81,10 @@ def _install_words(err: ImportError) -> str:
         return message
     name = (err.name or "").split(".")[0]
     if name in EXTRAS:
-        return f'{message}: install it with pip install "bifwatch[{EXTRAS[name]}]"'
+        extra = EXTRAS[name]
+        return f'this needs {name}, which cannot be imported; install it with pip install "bifwatch[{extra}]"'
     if name:
-        return f"{message}: install it with pip install {name}"
+        return f"this needs {name}, which cannot be imported ({message}); install it with pip install {name}"
     return message
 
 
