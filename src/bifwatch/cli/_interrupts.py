@@ -108,7 +108,7 @@ def run_in_store(store: str, *, default: bool, resume: bool, compute: Callable[[
 def kept_store_words(error: BaseException) -> str:
     """``"; its store 'PATH' is kept: ..."`` for an error whose run kept its store, else ``""``."""
     store = getattr(error, "kept_store", None)
-    if store is None:
+    if store is None or store in str(error):  # the message says it already (workers that kept dying)
         return ""
     return f"; its store '{store}' is kept: the same command with --resume continues it"
 
