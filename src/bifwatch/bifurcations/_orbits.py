@@ -13,13 +13,13 @@ STEPS = 250
 KEEP = 20
 
 
-def orbit_tails(diagram, n: int, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Asymptotic points of ``n`` simulated orbits at each of up to 150 grid values of a diagram.
+def orbit_tails(diagram, orbits: int, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Asymptotic points of ``orbits`` simulated orbits at each of up to 150 grid values of a diagram.
 
     Parameters
     ----------
     diagram : BifurcationDiagram
-    n : int
+    orbits : int
         Initial conditions per grid value, >= 0: about half next to the cycles found there,
         the rest uniform in a box around all branches.
     seed : int, default 0
@@ -35,7 +35,7 @@ def orbit_tails(diagram, n: int, *, seed: int = 0) -> tuple[np.ndarray, np.ndarr
     -----
     Costs ``min(G, 150) * 250`` steps of the model (about a second for a small model).
     """
-    n = check_int("orbits", n, minimum=0)
+    n = check_int("orbits", orbits, minimum=0)
     rng = np.random.default_rng(seed)
     grid = diagram.grid
     M = diagram.path.model_at(diagram.path.lo).M

@@ -121,10 +121,11 @@ def find_cycles(
         cond_max=check_positive_float("cond_max", cond_max),
     )
     pool = region_pool(model, seed=seed)
+    methods = {k: _choose(model, k, finder, pool) for k in wanted}
     # refuse what would take hours before anything starts: each order, then all of them together
-    _check_total(wanted, [_check_cost(model, k, finder, pool) for k in wanted])
+    _check_total(wanted, [_check_cost(model, k, methods[k], finder, pool) for k in wanted])
     bar = progress_bar(progress, unit=" solves")
-    stats = [_search_order(model, k, finder, pool, registry, seed, bar) for k in wanted]
+    stats = [_search_order(model, k, methods[k], finder, pool, registry, seed, bar) for k in wanted]
     if bar is not None:
         bar.close()
     cycles = [c for k in wanted for c in sorted(registry.cycles[k], key=_sort_key)]
@@ -134,10 +135,9 @@ def find_cycles(
     return CycleSearchResult(model=model, cycles=tuple(cycles), stats=tuple(stats), seed=seed)
 
 
-def _search_order(model, k, finder, pool, registry, seed, bar) -> OrderStats:
+def _search_order(model, k, method, finder, pool, registry, seed, bar) -> OrderStats:
     before = dict(registry.rejected)
     started = time.perf_counter()
-    method = _choose(model, k, finder, pool)
     if bar is not None:
         bar.set_description(f"order {k} ({method})")
     tick = bar.update if bar is not None else None
@@ -172,10 +172,10 @@ def _choose(model, k, finder, pool) -> str:
     return "exhaustive" if cheaper else "heuristic"
 
 
-def _check_cost(model, k, finder, pool) -> float:
+def _check_cost(model, k, method, finder, pool) -> float:
     """Refuse order k if it alone is out of reach; else return the heuristic's lower bound on its
     time in seconds (0 for an exhaustive order, which has its own limit, ``max_solves``)."""
-    if _choose(model, k, finder, pool) == "exhaustive":
+    if method == "exhaustive":
         (finder or Exhaustive()).check(pool.size, k, model.M)
         return 0.0
     config = finder or SCYFI()
