@@ -4,7 +4,10 @@ from ._base import AbstractPLRNN as AbstractPLRNN
 from ._check import check_model as check_model
 from ._io import list_examples as list_examples
 from ._io import load_model as load_model
+from ._io import load_observation as load_observation
 from ._io import save_model as save_model
+from ._observation import AffineObservation as AffineObservation
+from ._observation import IdentityObservation as IdentityObservation
 from ._plrnn import ALRNN as ALRNN
 from ._plrnn import PLRNN as PLRNN
 from ._relu_rnn import ReLURNN as ReLURNN
@@ -18,7 +21,9 @@ __all__ = [
     "ALRNN",
     "PLRNN",
     "AbstractPLRNN",
+    "AffineObservation",
     "ClippedShPLRNN",
+    "IdentityObservation",
     "ReLURNN",
     "ShPLRNN",
     "check_model",
@@ -26,6 +31,7 @@ __all__ = [
     "from_torch_rnn",
     "list_examples",
     "load_model",
+    "load_observation",
     "load_torch_rnn",
     "save_model",
 ]

@@ -12,6 +12,8 @@ import numpy as np
 
 from ._base import AbstractPLRNN
 from ._files import check_begins
+from ._observation import PREFIX as OBSERVATION_PREFIX
+from ._observation import Observation, observation_arrays, observation_from_arrays
 from ._plrnn import ALRNN, PLRNN
 from ._relu_rnn import ReLURNN
 from ._shallow import ClippedShPLRNN, ShPLRNN
@@ -93,8 +95,12 @@ def load_model(path: str | os.PathLike, *, kind: str | None = None) -> AbstractP
     )
 
 
-def save_model(model: AbstractPLRNN, path: str | os.PathLike) -> Path:
+def save_model(model: AbstractPLRNN, path: str | os.PathLike, *, observation: Observation | None = None
+               ) -> Path:
     """Save ``model`` as an ``.npz`` that :func:`load_model` reads back (with its ``kind``).
+
+    ``observation`` (an :class:`IdentityObservation` or :class:`AffineObservation`) is stored
+    beside it, as members ``observation/...``, and read back by :func:`load_observation`.
 
     Raises
     ------
@@ -108,9 +114,38 @@ def save_model(model: AbstractPLRNN, path: str | os.PathLike) -> Path:
     path = Path(path)
     if path.suffix != ".npz":
         raise ValueError(f"`path` must end in .npz; got {os.fspath(path)!r}")
+    extra = {} if observation is None else observation_arrays(observation)
     with open(path, "wb") as handle:
-        np.savez(handle, kind=np.array(model.kind), **model.parameters())
+        np.savez(handle, kind=np.array(model.kind), **model.parameters(), **extra)
     return path
+
+
+def load_observation(path: str | os.PathLike) -> Observation | None:
+    """The observation model stored with a model by ``save_model(..., observation=...)``, or None.
+
+    Raises
+    ------
+    FileNotFoundError, IsADirectoryError, ValueError
+        As :func:`load_model`, for a file that cannot be read or holds a broken observation.
+
+    Examples
+    --------
+    >>> from bifwatch.models import load_observation
+    >>> load_observation("example:tent") is None
+    True
+    """
+    text = os.fspath(path)
+    if text.startswith(EXAMPLE_PREFIX):
+        file = _example_path(text[len(EXAMPLE_PREFIX):])
+    else:
+        file = Path(text)
+        if file.is_dir():
+            raise IsADirectoryError(f"model file {text!r} is a directory")
+        if not file.is_file():
+            raise FileNotFoundError(f"model file {text!r} does not exist")
+        if file.suffix != ".npz":
+            return None
+    return observation_from_arrays(_read_npz(file), repr(text))
 
 
 def list_examples() -> list[str]:
@@ -127,7 +162,7 @@ def _example_path(name: str):
 
 
 def _load_npz(file, kind: str | None) -> AbstractPLRNN:
-    arrays = _read_npz(file)
+    arrays = {k: v for k, v in _read_npz(file).items() if not k.startswith(OBSERVATION_PREFIX)}
     stored = arrays.pop("kind", None)
     if kind is None and stored is not None:
         kind = str(stored)
