@@ -7,8 +7,8 @@ import os
 import torch
 from torch import nn
 
-from .. import AbstractPLRNN, load_model, load_observation, save_model
-from ._latent import LATENT_MODELS, LatentModel
+from .. import AbstractPLRNN, AffineObservation, IdentityObservation, load_model, load_observation, save_model
+from ._latent import LATENT_MODELS, LatentModel, _count, _generator
 from ._observation import OBSERVATION_MODULES, Affine, Identity
 
 Tensor = torch.Tensor
@@ -59,7 +59,13 @@ class DSRModel(nn.Module):
         """Free run of ``steps`` observations from z_1 = initial_state(x1): shape (..., N) -> (..., steps, N).
 
         The first generated observation is decode(z_1).
+
+        Raises
+        ------
+        ValueError
+            ``steps`` is not an integer >= 1.
         """
+        steps = _count("steps", steps)
         z = self.observation.initial_state(torch.as_tensor(x1, dtype=self.latent.A.dtype,
                                                            device=self.latent.A.device))
         out = []
@@ -82,6 +88,11 @@ class DSRModel(nn.Module):
                       device=None) -> DSRModel:
         """Modules with the parameters of analysis ``model`` and ``observation`` (default: identity,
         all M units observed)."""
+        if not isinstance(model, AbstractPLRNN):
+            raise TypeError(f"`model` must be a bifwatch analysis model; got {type(model).__name__}")
+        if observation is not None and not isinstance(observation, IdentityObservation | AffineObservation):
+            raise TypeError("`observation` must be an IdentityObservation or AffineObservation; "
+                            f"got {type(observation).__name__}")
         if model.kind not in LATENT_MODELS:
             raise ValueError(f"`model` must be one of the kinds {sorted(LATENT_MODELS)}; got {model.kind!r}")
         latent = LATENT_MODELS[model.kind].from_analysis(model, dtype=dtype, device=device)
@@ -114,19 +125,20 @@ def build_model(kind: str, *, N: int, M: int, L: int | None = None, P: int | Non
         Rectified units (ALRNN only).
     observation : {"identity", "affine"}
     seed : int
+        In [0, 2**64).
 
     Raises
     ------
     ValueError
         Unknown kind or observation, a width given to a kind that has none (or missing), or N > M
-        with the identity observation.
+        with the identity observation, or a seed that is not an integer in [0, 2**64).
     """
     if kind not in LATENT_MODELS:
         raise ValueError(f"unknown model kind {kind!r}; expected one of {sorted(LATENT_MODELS)}")
     if observation not in OBSERVATION_MODULES:
         raise ValueError(f"unknown observation {observation!r}; "
                          f"expected one of {sorted(OBSERVATION_MODULES)}")
-    generator = torch.Generator().manual_seed(seed)
+    generator = _generator(seed, None)
     shallow, alrnn = kind in ("shplrnn", "clipped-shplrnn"), kind == "alrnn"
     for name, value, needed in (("L", L, shallow), ("P", P, alrnn)):
         if needed and value is None:

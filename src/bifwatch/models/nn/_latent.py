@@ -29,9 +29,16 @@ def _generator(seed: int | None, generator: torch.Generator | None) -> torch.Gen
         if not isinstance(generator, torch.Generator):
             raise TypeError(f"`generator` must be a torch.Generator; got {type(generator).__name__}")
         return generator
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
-        raise ValueError(f"`seed` must be a non-negative integer; got {seed!r}")
-    return torch.Generator().manual_seed(0 if seed is None else seed)
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)
+                             or not 0 <= seed < 2 ** 64):
+        raise ValueError(f"`seed` must be an integer in [0, 2**64); got {seed!r}")
+    return torch.Generator().manual_seed(0 if seed is None else int(seed))
+
+
+@torch.utils.hooks.unserializable_hook
+def _zero_diagonal(grad: Tensor) -> Tensor:
+    """The gradient with its diagonal set to 0 (same dtype and device as ``grad``)."""
+    return grad.clone().fill_diagonal_(0)
 
 
 def _count(name: str, value: object, minimum: int = 1) -> int:
@@ -166,8 +173,16 @@ class PLRNN(LatentModel):
 
     def _build(self, params, dtype, device) -> None:
         self._set(params, dtype, device)
-        off = 1 - torch.eye(self.M, dtype=self.W.dtype, device=self.W.device)
-        self.W.register_hook(lambda grad: grad * off)
+        self._hook_W()
+
+    def _hook_W(self) -> None:
+        # The mask is taken from the gradient itself, so the hook keeps working after .to(dtype or
+        # device); tensor hooks are not copied by deepcopy or pickle, so __setstate__ adds it again.
+        self.W.register_hook(_zero_diagonal)
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        self._hook_W()
 
     def step(self, z: Tensor) -> Tensor:
         return self.A * z + torch.relu(z) @ self.W.T + self.h
