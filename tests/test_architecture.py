@@ -20,6 +20,7 @@ FLOORS = {
     "_json": 0, "_validation": 0, "_progress": 0, "_format": 0, "sweep": 0,
     "models": 1,
     "metrics": 2,
+    "datasets": 2,
     "search": 2,
     "bifurcations": 3, "ghosts": 3,
     "training": 4,

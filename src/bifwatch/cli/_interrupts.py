@@ -67,7 +67,9 @@ def stopped_by_signals(store: str, part: str = "the finished part of the sweep")
     try:
         yield
     except KeyboardInterrupt as error:
-        number = signal.SIGTERM if isinstance(error, Terminated) else signal.SIGINT
+        # a trainer notices SIGTERM between epochs itself and says so (training.StopRequested)
+        number = signal.SIGTERM if isinstance(error, Terminated) else getattr(error, "signal_number",
+                                                                             signal.SIGINT)
         raise Interrupted(number, store if os.path.exists(store) else None, part) from None
     finally:
         _on_sigterm(previous)

@@ -5,6 +5,7 @@ What every trainer here shares, whatever it trains; a study (e.g. :mod:`bifwatch
 uses these pieces and adds only its own model, loss and records.
 """
 
+from ._checkpoint import StopRequested as StopRequested
 from ._checkpoint import deferred_sigint as deferred_sigint
 from ._checkpoint import load_checkpoint as load_checkpoint
 from ._checkpoint import open_checkpoint as open_checkpoint
@@ -14,6 +15,6 @@ from ._loop import run_epochs as run_epochs
 from ._record import EpochRecord as EpochRecord
 
 __all__ = [
-    "EpochRecord", "deferred_sigint", "load_checkpoint", "loss_drops", "open_checkpoint", "run_epochs",
-    "save_checkpoint",
+    "EpochRecord", "StopRequested", "deferred_sigint", "load_checkpoint", "loss_drops", "open_checkpoint",
+    "run_epochs", "save_checkpoint",
 ]

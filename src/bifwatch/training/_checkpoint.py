@@ -91,15 +91,33 @@ def open_checkpoint(path: str | os.PathLike, spec: dict, *, resume: bool) -> dic
     return None
 
 
+class StopRequested(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM noticed between epochs; ``signal_number`` says which."""
+
+    def __init__(self, signal_number: int) -> None:
+        super().__init__(signal_number)
+        self.signal_number = signal_number
+
+
 @contextmanager
 def deferred_sigint():
-    """Ctrl-C only sets a flag (checked between epochs), so a checkpoint never holds half an update."""
-    flag = threading.Event()
+    """Ctrl-C and SIGTERM only set a flag (checked between epochs), so a checkpoint never holds
+    half an update.
+
+    Yields a function returning the signal number received (0 for none); the caller raises
+    :class:`StopRequested` with it at the next epoch boundary.
+    """
+    received: list[int] = []
     if threading.current_thread() is not threading.main_thread():
-        yield flag.is_set
+        yield lambda: 0
         return
-    previous = signal.signal(signal.SIGINT, lambda *_: flag.set())
+
+    def note(number, frame) -> None:
+        received.append(number)
+
+    previous = {number: signal.signal(number, note) for number in (signal.SIGINT, signal.SIGTERM)}
     try:
-        yield flag.is_set
+        yield lambda: received[0] if received else 0
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for number, handler in previous.items():
+            signal.signal(number, signal.SIG_DFL if handler is None else handler)

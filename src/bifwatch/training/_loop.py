@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .._progress import progress_bar
-from ._checkpoint import deferred_sigint
+from ._checkpoint import StopRequested, deferred_sigint
 
 
 def run_epochs(
     step: Callable[[int], None], *, start: int, epochs: int, save: Callable[[], None] | None = None,
     every: int = 1, progress: bool = False, unit: str = " epochs",
+    describe: Callable[[], dict] | None = None,
 ) -> None:
     """Call ``step(e)`` for e = start, ..., epochs - 1, saving on a cadence and on interruption.
 
@@ -28,12 +29,15 @@ def run_epochs(
     progress : bool, default False
         A tqdm bar on stderr, only when stderr is a terminal.
     unit : str, default " epochs"
+    describe : callable, optional
+        Returns the figures shown beside the bar after each epoch (e.g. loss and alpha).
 
     Raises
     ------
     KeyboardInterrupt
-        On Ctrl-C (noticed between epochs, so a checkpoint never holds half an update) or when
-        ``step`` raises it, after ``save``.
+        On Ctrl-C or SIGTERM (noticed between epochs, so a checkpoint never holds half an
+        update; raised as :class:`StopRequested` naming the signal) or when ``step`` raises it,
+        after ``save``.
 
     Examples
     --------
@@ -47,9 +51,11 @@ def run_epochs(
         with deferred_sigint() as interrupted:
             for e in range(start, epochs):
                 if interrupted():
-                    raise KeyboardInterrupt
+                    raise StopRequested(interrupted())
                 step(e)
                 if bar is not None:
+                    if describe is not None:
+                        bar.set_postfix(describe(), refresh=False)
                     bar.update(1)
                 if save is not None and (e + 1) % every == 0:
                     save()
