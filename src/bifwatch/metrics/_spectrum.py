@@ -6,7 +6,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
 from .._validation import unwrap_scalar
-from ._series import generated_series, true_series
+from ._series import _as_series, generated_series, true_series
 
 
 def power_spectrum_distance(x_true, x_gen, *, smoothing: float = 20.0) -> float:
@@ -59,19 +59,69 @@ def power_spectrum_distance(x_true, x_gen, *, smoothing: float = 20.0) -> float:
     if y.shape[0] != x.shape[0]:
         raise ValueError(f"`x_gen` must have as many time steps as `x_true`, T = {x.shape[0]}; "
                          f"got {y.shape[0]}")
-    sigma = unwrap_scalar(smoothing)
-    if isinstance(sigma, bool) or not isinstance(sigma, int | float) or not np.isfinite(sigma) or sigma < 0:
-        raise ValueError(f"`smoothing` must be a finite number >= 0; got {smoothing!r}")
+    sigma = check_smoothing(smoothing)
     if np.any(x.std(axis=0) == 0):
         raise ValueError("`x_true` has a constant dimension: its power spectrum is undefined")
-    p, q = _spectra(x, float(sigma)), _spectra(y, float(sigma))
+    p, q = _spectra(x, sigma), _spectra(y, sigma)
     overlap = np.sum(np.sqrt(p * q), axis=0)
     return float(np.mean(np.sqrt(np.clip(1.0 - overlap, 0.0, 1.0))))
 
 
+def power_spectra(x, *, smoothing: float = 20.0) -> np.ndarray:
+    """The smoothed, normalised power spectrum of each dimension: what D_H compares.
+
+    Parameters
+    ----------
+    x : array, shape (T, N) or (T,)
+        A series of T >= 2 steps; it may hold NaN or inf (a diverged run).
+    smoothing : float, default 20
+        Standard deviation, in frequency bins, of the Gaussian smoothing kernel, as in
+        :func:`power_spectrum_distance`; 0 leaves the spectra unsmoothed.
+
+    Returns
+    -------
+    array, shape (N, F), F = T // 2 + 1
+        Row d is p_d over the rfft frequencies k / T, k = 0 .. F - 1: non-negative, summing
+        to 1. A row is NaN where the spectrum is undefined: a constant dimension, one that is
+        not finite, or one so large (beyond about 1e154) that its square overflows.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Bad shape, fewer than 2 steps, bad ``smoothing``.
+
+    Notes
+    -----
+    Per dimension: z-score, P = |rfft(x_d)|^2, smooth with ``scipy.ndimage.gaussian_filter1d``
+    (radius 4 sigma, reflect padding), clip negatives to 0, divide by the sum.
+
+    Examples
+    --------
+    >>> w = 2 * np.pi * np.arange(100) / 100
+    >>> p = power_spectra(np.sin(5 * w), smoothing=0)
+    >>> p.shape, int(np.argmax(p[0])), round(float(p[0].sum()), 12)
+    ((1, 51), 5, 1.0)
+    """
+    series = _as_series("x", x)
+    if series.shape[0] < 2:
+        raise ValueError(f"`x` must have at least 2 time steps; got shape {series.shape}")
+    return _spectra(series, check_smoothing(smoothing)).T
+
+
+def check_smoothing(smoothing: object) -> float:
+    """``smoothing`` as a float >= 0 (the kernel's standard deviation, in frequency bins)."""
+    sigma = unwrap_scalar(smoothing)
+    if isinstance(sigma, bool) or not isinstance(sigma, int | float) or not np.isfinite(sigma) or sigma < 0:
+        raise ValueError(f"`smoothing` must be a finite number >= 0; got {smoothing!r}")
+    return float(sigma)
+
+
 def _spectra(x: np.ndarray, sigma: float) -> np.ndarray:
-    """Normalised, smoothed power spectra of each column, shape (T // 2 + 1, N); NaN where undefined."""
-    with np.errstate(invalid="ignore", divide="ignore"):
+    """Normalised, smoothed power spectra of each column, shape (T // 2 + 1, N); NaN where undefined.
+
+    Overflow (a finite series too large to square) counts as undefined, like a non-finite one.
+    """
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         z = (x - x.mean(axis=0)) / x.std(axis=0)
         power = np.abs(np.fft.rfft(z, axis=0)) ** 2
         if sigma > 0:
