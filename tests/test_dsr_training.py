@@ -786,13 +786,7 @@ def test_sigterm_inside_an_epoch_resumes_identically(reference, tmp_path, monkey
 
 
 def _data_args(data: Path) -> list[str]:
-    """``--config`` of a file that says only ``data = FILE``: what ``--data FILE`` means.
-
-    (``--data FILE`` itself is refused by a bug, see test_cli_data_flag_names_the_data.)
-    """
-    config = data.with_name(data.name + ".toml")
-    config.write_text(f"data = {json.dumps(str(data))}\n")
-    return ["--config", str(config)]
+    return ["--data", str(data)]
 
 
 def _cli_env(tmp_path) -> dict:
@@ -1155,3 +1149,17 @@ def test_cli_seeds_make_one_run_per_seed_and_resume_returns_at_once(data, capsys
     monkeypatch.setattr(_trainer, "train", lambda *a, **k: pytest.fail("a finished run was trained again"))
     assert ok(capsys, "train", *_data_args(data), *TINY_FLAGS, "--seeds", "0-1", "--out",
               str(data.parent / "sweep"), "--resume") == out
+
+
+@pytest.mark.slow
+def test_cli_seeds_on_a_dask_cluster_equal_the_runs_in_process(data, capsys):
+    """--seeds --scheduler: the runs go to a real Dask cluster on loopback and come back equal."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address="127.0.0.1:0") as cluster:
+        out = ok(capsys, "train", "--data", str(data), *TINY_FLAGS, "--seeds", "0-1", "--scheduler",
+                 cluster.scheduler_address, "--out", str(data.parent / "dask"))
+    assert out.splitlines()[-1] == "2 of 2 runs finished"
+    for seed in (0, 1):
+        train(_settings(data, seed=seed), data.parent / f"here_{seed}")
+        _assert_same_runs(data.parent / "dask" / f"seed_{seed}", data.parent / f"here_{seed}")
