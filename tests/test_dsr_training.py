@@ -1079,7 +1079,8 @@ def test_cli_system_flag_clears_the_data_of_a_config(tmp_path, capsys, monkeypat
     x = _save(tmp_path / "x.npy", _series())
     config = tmp_path / "data.toml"
     config.write_text(f"data = {json.dumps(str(x))}\n")
-    out = ok(capsys, "train", "--config", str(config), "--system", "plrnn-cycle", "--steps", "400", *TINY_FLAGS,
+    out = ok(capsys, "train", "--config", str(config), "--system", "plrnn-cycle", "--steps", "400",
+             *TINY_FLAGS,
              "--epochs", "1", "--out", str(tmp_path / "run"))
     assert out.startswith("trained 1 epochs;")
     saved = read_settings(tmp_path / "run" / "config.toml")
