@@ -1021,7 +1021,7 @@ def test_data_that_do_not_fit_the_model_are_refused(tmp_path):
     with pytest.raises(ValueError, match=r"--P 4 is more than the latent dimension 3"):
         train(_settings(x, model="alrnn", P=4), tmp_path / "run2")
     t = _save(tmp_path / "t.npy", _series(N=2))
-    with pytest.raises(ValueError, match=r"`test_data` has N = 2 dimensions but `data` has N = 3"):
+    with pytest.raises(ValueError, match=r"`test` must have N = 3 columns like `path`; got shape \(300, 2\)"):
         train(_settings(x, test_data=str(t)), tmp_path / "run3")
     with pytest.raises(ValueError, match="fewer than one window"):
         load_run_data(_settings(x, seq_len=300))

@@ -30,6 +30,8 @@ CLI_WORDS = (
     ("`orders` ranges must", "--orders ranges must"),
     ("`max_order` must be at most", "--max-order must be at most"),
     ("`orders` must be at most", "--orders must be at most"),
+    ("`test` must have N = ", "--test-data must have N = "),
+    (" columns like `path`;", " columns like --data;"),
 )
 
 

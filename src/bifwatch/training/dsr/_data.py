@@ -32,21 +32,16 @@ def load_run_data(settings: TrainSettings) -> RunData:
     Raises
     ------
     ValueError
-        A trial shorter than one window (``seq_len + 1`` steps), test data whose dimension
-        differs, and the data checks of :func:`bifwatch.datasets.load_series`.
+        A trial shorter than one window (``seq_len + 1`` steps), and the data checks of
+        :func:`bifwatch.datasets.load_series` (test data of another dimension, a constant
+        dimension when z-scoring, NaN/Inf, wrong rank).
     """
     if settings.system is not None:
         data = load_system(settings.system, steps=settings.steps, noise=settings.noise, seed=settings.seed)
         trials, test = (data.train,), data.test
     else:
-        data = load_series(settings.data)
-        trials = data.trials if data.trials is not None else (data.train,)
-        test = data.test if settings.test_data is None else load_series(settings.test_data).train
-        if test.shape[1] != trials[0].shape[1]:
-            raise ValueError(f"`test_data` has N = {test.shape[1]} dimensions but `data` has "
-                             f"N = {trials[0].shape[1]}")
-        if settings.zscore:
-            trials, test = _zscore(trials, test)
+        data = load_series(settings.data, test=settings.test_data, zscore=settings.zscore)
+        trials, test = data.trials if data.trials is not None else (data.train,), data.test
     window = settings.seq_len + 1
     for i, trial in enumerate(trials):
         if trial.shape[0] < window:
@@ -54,17 +49,6 @@ def load_run_data(settings: TrainSettings) -> RunData:
             raise ValueError(f"{which} has {trial.shape[0]} time steps, fewer than one window of "
                              f"`seq_len` + 1 = {window}; lower --seq-len or give a longer series")
     return RunData(trials=tuple(trials), test=test, source=data)
-
-
-def _zscore(trials: tuple[np.ndarray, ...], test: np.ndarray):
-    """Each dimension z-scored with the statistics of all train trials; the test series alike."""
-    train = np.concatenate(trials)
-    mean, std = train.mean(axis=0), train.std(axis=0)
-    flat = np.flatnonzero(std == 0)
-    if flat.size:
-        raise ValueError(f"dimension {int(flat[0])} of the data is constant; it cannot be z-scored "
-                         "(remove it, or pass --no-zscore)")
-    return tuple((t - mean) / std for t in trials), (test - mean) / std
 
 
 def data_hash(settings: TrainSettings) -> str | None:
