@@ -1166,3 +1166,22 @@ def test_cli_seeds_on_a_dask_cluster_equal_the_runs_in_process(data, capsys):
     for seed in (0, 1):
         train(_settings(data, seed=seed), data.parent / f"here_{seed}")
         _assert_same_runs(data.parent / "dask" / f"seed_{seed}", data.parent / f"here_{seed}")
+
+
+@pytest.mark.parametrize(
+    ("out", "match"),
+    [("missing/deeper/run", r"--out folder .* cannot be made: its parent .* does not exist"),
+     ("afile", r"--out '.*afile' is a file, not a folder")],
+    ids=["parent-missing", "a-file"],
+)
+def test_cli_an_out_that_cannot_be_a_run_folder(data, capsys, out, match):
+    (data.parent / "afile").write_text("x")
+    usage_error(capsys, "train", *_data_args(data), *TINY_FLAGS, "--out", str(data.parent / out), match=match)
+    assert not (data.parent / "missing").exists()
+
+
+def test_cli_unknown_system_and_model_are_one_line(data, capsys):
+    usage_error(capsys, "train", "--system", "lorenz84", "--out", str(data.parent / "r"),
+                match=r"argument --system: invalid choice: 'lorenz84'")
+    usage_error(capsys, "train", *_data_args(data), "--model", "lstm", "--out", str(data.parent / "r"),
+                match=r"argument --model: invalid choice: 'lstm'")
