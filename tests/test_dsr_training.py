@@ -65,7 +65,7 @@ from bifwatch.training.dsr import (  # noqa: E402
     write_settings,
 )
 
-TIMING = ("time", "epoch_time")
+TIMING = ("wall_time", "epoch_time")
 #: Tiny settings: every run of this file takes a fraction of a second.
 TINY = dict(model="clipped-shplrnn", hidden=8, epochs=4, batches_per_epoch=3, batch_size=4, seq_len=20,
             lr=(1e-2, 1e-3), checkpoint_every=2, forcing="gtf", alpha=0.2)
@@ -609,7 +609,7 @@ def test_history_has_one_row_per_epoch_with_the_documented_columns(reference):
         header = next(csv.reader(handle))
     assert header == ["epoch", "loss", "grad_norm", "grad_norm_max", "grad_norm/A", "grad_norm/W1",
                       "grad_norm/W2", "grad_norm/h1", "grad_norm/h2", "grad_norm/Lambda", "lr", "alpha",
-                      "time", "epoch_time"]
+                      "wall_time", "epoch_time"]
     h = read_history(run / "history.csv")
     assert h["epoch"] == list(range(1, 8))
     lr0, lr1 = s.lr
@@ -621,7 +621,7 @@ def test_history_has_one_row_per_epoch_with_the_documented_columns(reference):
     # Minkowski: the norm of the mean per-parameter norms is at most the mean of the norms
     assert (np.sqrt((parts ** 2).sum(0)) <= np.array(h["grad_norm"]) * (1 + 1e-12)).all()
     assert all(0 <= a <= 1 for a in h["alpha"])
-    assert np.all(np.diff(h["time"]) >= 0)
+    assert np.all(np.diff(h["wall_time"]) >= 0)
 
 
 def test_one_batch_per_epoch_gives_one_gradient_norm(data):

@@ -6,7 +6,7 @@ random choice seeded. A run lives in a folder:
 
 - ``RUN/config.toml``: every setting (:class:`TrainSettings`), so ``--config`` repeats the run;
 - ``RUN/history.csv``: one row per finished epoch: ``epoch, loss, grad_norm, grad_norm_max,
-  grad_norm/<parameter>..., lr, alpha, time, epoch_time``;
+  grad_norm/<parameter>..., lr, alpha, wall_time, epoch_time``;
 - ``RUN/checkpoints/epoch_EEEEEE.npz``: the model after epoch E (0: the initialisation), every
   ``checkpoint_every`` epochs and the last; each is read by :func:`bifwatch.load_model` (and its
   observation by :func:`bifwatch.models.load_observation`); nothing else is in that folder;

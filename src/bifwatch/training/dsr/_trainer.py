@@ -138,7 +138,7 @@ class _Trainer:
         self.windows = Windows(data.trials, settings.seq_len + 1, dtype=dtype, device=device)
         self.names = [name.split(".", 1)[1] for name, _ in self.model.named_parameters()]
         columns = ["epoch", "loss", "grad_norm", "grad_norm_max", *(f"grad_norm/{n}" for n in self.names),
-                   "lr", "alpha", "time", "epoch_time"]
+                   "lr", "alpha", "wall_time", "epoch_time"]
         self.history = History(folder.history, columns)
         alpha = {"agtf": settings.alpha0, "gtf": settings.alpha}.get(settings.forcing, 0.0)
         self.progress = Progress(alpha=alpha)
@@ -266,7 +266,7 @@ class _Trainer:
         loss = sum(losses) / len(losses)
         self.last_loss = loss
         row = {"epoch": epoch, "loss": loss, "grad_norm": sum(norms) / len(norms),
-               "grad_norm_max": max(norms), "lr": lr, "alpha": p.alpha, "time": round(p.elapsed, 4),
+               "grad_norm_max": max(norms), "lr": lr, "alpha": p.alpha, "wall_time": round(p.elapsed, 4),
                "epoch_time": round(took, 4)}
         row.update({f"grad_norm/{n}": v for n, v in zip(self.names, mean_parts, strict=True)})
         self.history.append(row)
