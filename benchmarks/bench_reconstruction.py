@@ -78,7 +78,7 @@ def main() -> None:
         values = [get(e) for _, e, _, _ in rows if get(e) is not None]
         sd = statistics.stdev(values) if len(values) > 1 else 0.0
         low, high = min(values), max(values)
-        print(f"| {name} | {statistics.fmean(values):.3f} ± {sd:.3f} | {low:.3f} - {high:.3f} |")
+        print(f"| {name} | {statistics.fmean(values):.4g} ± {sd:.2g} | {low:.4g} - {high:.4g} |")
     times = [t for _, _, t, _ in rows]
     print(f"| training wall time (s) | {statistics.fmean(times):.0f} | {min(times):.0f} - {max(times):.0f} |")
     print(f"\n{LAB}")
