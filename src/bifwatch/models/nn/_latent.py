@@ -185,6 +185,8 @@ class PLRNN(LatentModel):
         self._hook_W()
 
     def step(self, z: Tensor) -> Tensor:
+        if z.ndim == 2:  # rows (S, M): addmm, the same sum in one autograd node instead of two
+            return torch.addmm(self.A * z, torch.relu(z), self.W.T) + self.h
         return self.A * z + torch.relu(z) @ self.W.T + self.h
 
     def jacobian(self, z: Tensor) -> Tensor:
@@ -241,7 +243,11 @@ class ALRNN(LatentModel):
         return self.M - self.P
 
     def step(self, z: Tensor) -> Tensor:
-        phi = torch.cat([z[..., : self._linear], torch.relu(z[..., self._linear:])], dim=-1)
+        # phi*(z): where over the units, two autograd nodes instead of four (two slices, relu, cat)
+        linear = torch.arange(self.M, device=z.device) < self._linear
+        phi = torch.where(linear, z, torch.relu(z))
+        if z.ndim == 2:  # rows (S, M): addmm, as in PLRNN.step
+            return torch.addmm(self.A * z, phi, self.W.T) + self.h
         return self.A * z + phi @ self.W.T + self.h
 
     def jacobian(self, z: Tensor) -> Tensor:
@@ -317,7 +323,12 @@ class ShPLRNN(_Shallow):
     clipped = False
 
     def step(self, z: Tensor) -> Tensor:
-        return self.A * z + torch.relu(z @ self.W2.T + self.h2) @ self.W1.T + self.h1
+        # A z first, as before: the order of z's uses fixes the order in which backward adds them up
+        diagonal = self.A * z
+        hidden = torch.relu(z @ self.W2.T + self.h2)
+        if z.ndim == 2:  # rows (S, M): addmm, as in PLRNN.step
+            return torch.addmm(diagonal, hidden, self.W1.T) + self.h1
+        return diagonal + hidden @ self.W1.T + self.h1
 
     def jacobian(self, z: Tensor) -> Tensor:
         gate = (z @ self.W2.T + self.h2 > 0).to(z.dtype)
@@ -350,7 +361,10 @@ class ClippedShPLRNN(_Shallow):
 
     def step(self, z: Tensor) -> Tensor:
         u = z @ self.W2.T
-        return self.A * z + (torch.relu(u + self.h2) - torch.relu(u)) @ self.W1.T + self.h1
+        hidden = torch.relu(u + self.h2) - torch.relu(u)
+        if z.ndim == 2:  # rows (S, M): addmm, as in PLRNN.step
+            return torch.addmm(self.A * z, hidden, self.W1.T) + self.h1
+        return self.A * z + hidden @ self.W1.T + self.h1
 
     def jacobian(self, z: Tensor) -> Tensor:
         u = z @ self.W2.T
