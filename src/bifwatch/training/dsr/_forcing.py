@@ -49,7 +49,7 @@ def unroll(model: DSRModel, inputs: Tensor, *, forcing: str, alpha: float = 0.0,
     """
     obs, latent = model.observation, model.latent
     T = inputs.shape[1]
-    zhat = obs.forcing_signal(inputs)
+    zhat = obs.forcing_signal(inputs).unbind(1)  # zhat_1 .. zhat_T, each (S, M): no indexing per step
     weight, replaced = alpha * obs.forced, obs.forced > 0
     z = obs.initial_state(inputs[:, 0])
     predictions = []
@@ -60,9 +60,9 @@ def unroll(model: DSRModel, inputs: Tensor, *, forcing: str, alpha: float = 0.0,
             break
         # lerp and where are exact at the ends: weight 1 gives zhat, weight 0 leaves z
         if forcing in ("gtf", "agtf") and alpha > 0:
-            z = torch.lerp(z, zhat[:, t + 1], weight)
+            z = torch.lerp(z, zhat[t + 1], weight)
         elif forcing == "stf" and (t + 1) % tau == 0:
-            z = torch.where(replaced, zhat[:, t + 1], z)
+            z = torch.where(replaced, zhat[t + 1], z)
     return obs.decode(torch.stack(predictions, dim=1))
 
 
