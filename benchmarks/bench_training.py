@@ -13,10 +13,10 @@ orbit (N = 3; RK4 with dt = 0.01, seeded window starts).
 
 Models (``bifwatch.models.nn.build_model``, identity observation, seed 0): plrnn M = 50, alrnn
 M = 50 P = 25, shplrnn and clipped-shplrnn M = 3 L = 50, each with GTF alpha = 0.1; the clipped one
-also with STF (tau = 16) and without forcing. One more row, ``clipped-shplrnn GTF, window
-Function``, times a prototype that lives in this file only: the whole window as one
-``torch.autograd.Function`` with a hand-written backward (see ``_ClippedGTFWindow``); its
-predictions and gradients are compared with autograd through ``unroll`` before timing.
+also with STF (tau = 16) and without forcing. Each twice: ``unroll``'s default engine (``window``:
+the whole window as one ``torch.autograd.Function`` with a hand-written backward, what the trainer
+uses) and ``engine="autograd"`` (the loop recorded step by step, the reference). After timing, the
+two engines' predictions and gradients are compared on one batch for every setup.
 
 Every timing is wall-clock ms per optimiser step over ``--steps`` steps after ``--warmup`` steps;
 each of ``--repeats`` rounds times the baseline and then every model, so compared figures see the
@@ -103,35 +103,36 @@ class Case:
     forcing: str
     alpha: float = 0.0
     tau: int = 1
-    window_function: bool = False
+    engine: str = "window"
 
     @property
-    def label(self) -> str:
+    def label(self) -> tuple[str, str, str]:
         size = ", ".join(f"{k}={v}" for k, v in self.widths.items())
         forcing = {"gtf": f"GTF alpha={self.alpha:g}", "stf": f"STF tau={self.tau}", "none": "none"}
-        prototype = " (window Function prototype)" if self.window_function else ""
-        return f"{self.kind} {size}", forcing[self.forcing] + prototype
+        return f"{self.kind} {size}", forcing[self.forcing], self.engine
 
 
-CASES = (
-    Case("plrnn", {"M": 50}, "gtf", alpha=0.1),
-    Case("alrnn", {"M": 50, "P": 25}, "gtf", alpha=0.1),
-    Case("shplrnn", {"M": 3, "L": 50}, "gtf", alpha=0.1),
-    Case("clipped-shplrnn", {"M": 3, "L": 50}, "gtf", alpha=0.1),
-    Case("clipped-shplrnn", {"M": 3, "L": 50}, "stf", tau=16),
-    Case("clipped-shplrnn", {"M": 3, "L": 50}, "none"),
-    Case("clipped-shplrnn", {"M": 3, "L": 50}, "gtf", alpha=0.1, window_function=True),
+_SETUPS = (
+    ("plrnn", {"M": 50}, "gtf", 0.1, 1),
+    ("alrnn", {"M": 50, "P": 25}, "gtf", 0.1, 1),
+    ("shplrnn", {"M": 3, "L": 50}, "gtf", 0.1, 1),
+    ("clipped-shplrnn", {"M": 3, "L": 50}, "gtf", 0.1, 1),
+    ("clipped-shplrnn", {"M": 3, "L": 50}, "stf", 0.0, 16),
+    ("clipped-shplrnn", {"M": 3, "L": 50}, "none", 0.0, 1),
 )
+#: Every setup with the trainer's default engine (``window``) and the autograd reference loop.
+CASES = tuple(Case(kind, widths, forcing, alpha, tau, engine)
+              for kind, widths, forcing, alpha, tau in _SETUPS for engine in ("window", "autograd"))
 
 
-def ours(case: Case, unroll: Callable, dtype: torch.dtype, device) -> Callable[[Tensor], Tensor]:
+def ours(case: Case, dtype: torch.dtype, device) -> Callable[[Tensor], Tensor]:
     model = build_model(case.kind, N=3, seed=0, dtype=dtype, device=device, **case.widths)
     optimiser = torch.optim.RAdam(model.parameters(), lr=1e-3)
-    forward = window_unroll if case.window_function else unroll
 
     def step(batch: Tensor) -> Tensor:
         inputs, targets = batch[:, :-1], batch[:, 1:]
-        predictions = forward(model, inputs, forcing=case.forcing, alpha=case.alpha, tau=case.tau)
+        predictions = unroll(model, inputs, forcing=case.forcing, alpha=case.alpha, tau=case.tau,
+                             engine=case.engine)
         loss = (predictions - targets).square().mean()
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
@@ -159,89 +160,25 @@ def baseline(dtype: torch.dtype, device) -> Callable[[Tensor], Tensor]:
     return step
 
 
-# ---------------------------------------------------------------------------------------------
-# prototype: the whole GTF window of a clipped shPLRNN as one autograd Function
-
-
-class _ClippedGTFWindow(torch.autograd.Function):
-    """z_{t+1} = F(z~_t), z~_{t+1} = lerp(z_{t+1}, zhat_{t+1}, w): the predictions z_2 .. z_{T+1}.
-
-    Forward without a graph; backward by hand: the adjoint e_t of each prediction runs back through
-    e_t = g_t + (1 - w) * (A e_{t+1} + W2^T (D_{t+1} * (W1^T e_{t+1}))) with D the clipped gate
-    1[W2 z + h2 > 0] - 1[W2 z > 0], and the parameter gradients are then a few matmuls over all
-    (t, window) pairs at once instead of one small product per step.
-    """
-
-    @staticmethod
-    def forward(ctx, z1, zhat, weight, A, W1, W2, h1, h2):
-        T = zhat.shape[1]
-        fed, outs, hidden, upper, lower = [], [], [], [], []
-        z = z1
-        for t in range(T):
-            fed.append(z)
-            u = z @ W2.T
-            v = u + h2
-            r = torch.relu(v) - torch.relu(u)
-            z = torch.addmm(A * z, r, W1.T) + h1
-            outs.append(z)
-            hidden.append(r)
-            upper.append(v > 0)
-            lower.append(u > 0)
-            if t + 1 < T:
-                z = torch.lerp(z, zhat[:, t + 1], weight)
-        stack = torch.stack
-        ctx.save_for_backward(stack(fed), stack(hidden), stack(upper), stack(lower), weight, A, W1, W2)
-        return stack(outs, dim=1)
-
-    @staticmethod
-    def backward(ctx, grad):
-        fed, hidden, upper, lower, weight, A, W1, W2 = ctx.saved_tensors
-        T = fed.shape[0]
-        gate = upper.to(fed.dtype) - lower.to(fed.dtype)  # (T, S, L)
-        keep = 1 - weight
-        grad = grad.transpose(0, 1)  # (T, S, M)
-        adjoints = [None] * T
-        back = None  # adjoint of the forced state z~_{t+1}
-        for t in range(T - 1, -1, -1):
-            e = grad[t] if back is None else torch.addcmul(grad[t], keep, back)
-            adjoints[t] = e
-            back = torch.addmm(A * e, (e @ W1) * gate[t], W2)
-        E = torch.stack(adjoints)  # (T, S, M): dL/dz_{t+1}
-        P = E @ W1  # (T, S, L)
-        M, L = A.shape[0], W1.shape[1]
-        flat = lambda x, n: x.reshape(-1, n)  # noqa: E731
-        dA = (E * fed).sum((0, 1))
-        dW1 = flat(E, M).T @ flat(hidden, L)
-        dW2 = flat(P * gate, L).T @ flat(fed, M)
-        dh1 = E.sum((0, 1))
-        dh2 = (P * upper).sum((0, 1))
-        return back, None, None, dA, dW1, dW2, dh1, dh2
-
-
-def window_unroll(model, inputs: Tensor, *, forcing: str, alpha: float, tau: int) -> Tensor:
-    """``unroll`` for a clipped shPLRNN under GTF through :class:`_ClippedGTFWindow`."""
-    if forcing != "gtf" or model.latent.kind != "clipped-shplrnn":
-        raise ValueError("the window Function prototype covers GTF of the clipped shPLRNN only")
-    obs, f = model.observation, model.latent
-    z1 = obs.initial_state(inputs[:, 0])
-    zhat = obs.forcing_signal(inputs)
-    out = _ClippedGTFWindow.apply(z1, zhat, alpha * obs.forced, f.A, f.W1, f.W2, f.h1, f.h2)
-    return obs.decode(out)
-
-
-def check_prototype(unroll: Callable, batch: Tensor, dtype: torch.dtype, device) -> str:
-    """Max |difference| of predictions and of gradients, prototype against autograd through ``unroll``."""
-    model = build_model("clipped-shplrnn", N=3, M=3, L=HIDDEN, seed=0, dtype=dtype, device=device)
-    inputs, targets = batch[:, :-1], batch[:, 1:]
-    results = []
-    for forward in (unroll, window_unroll):
-        predictions = forward(model, inputs, forcing="gtf", alpha=0.1, tau=1)
-        grads = torch.autograd.grad((predictions - targets).square().mean(), list(model.latent.parameters()))
-        results.append((predictions.detach(), grads))
-    (p, g), (q, h) = results
-    dp = float((p - q).abs().max() / p.abs().max())
-    dg = max(float((a - b).abs().max() / a.abs().max()) for a, b in zip(g, h, strict=True))
-    return f"relative to the largest entry: predictions {dp:.1e}, gradients {dg:.1e}"
+def check_engines(batch: Tensor, dtype: torch.dtype, device) -> str:
+    """Predictions and gradients of every case, ``engine="window"`` against ``engine="autograd"``."""
+    worst_p = worst_g = 0.0
+    for case in {(c.kind, tuple(c.widths.items()), c.forcing, c.alpha, c.tau) for c in CASES}:
+        kind, widths, forcing, alpha, tau = case
+        model = build_model(kind, N=3, seed=0, dtype=dtype, device=device, **dict(widths))
+        inputs, targets = batch[:, :-1], batch[:, 1:]
+        results = []
+        for engine in ("autograd", "window"):
+            predictions = unroll(model, inputs, forcing=forcing, alpha=alpha, tau=tau, engine=engine)
+            loss = (predictions - targets).square().mean()
+            results.append((predictions.detach(), torch.autograd.grad(loss, list(model.parameters()))))
+        (p, g), (q, h) = results
+        worst_p = max(worst_p, float((p - q).abs().max() / p.abs().max()))
+        for a, b in zip(g, h, strict=True):
+            if a.numel():  # the identity observation with M = N has an empty Lambda
+                worst_g = max(worst_g, float((a - b).abs().max() / a.abs().max()))
+    return (f"largest difference relative to the largest entry: predictions {worst_p:.1e}, "
+            f"gradients {worst_g:.1e}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -258,12 +195,12 @@ def per_step(step: Callable[[Tensor], Tensor], pool: list[Tensor], steps: int, s
     return (time.perf_counter() - started) / steps
 
 
-def measure(args, dtype: torch.dtype, unroll: Callable, pool64: list[Tensor]) -> tuple[list[list[str]], str]:
+def measure(args, dtype: torch.dtype, pool64: list[Tensor]) -> tuple[list[list[str]], str]:
     device = torch.device(args.device)
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     pool = [b.to(dtype=dtype, device=device) for b in pool64]
     runners = {"nn.RNN": baseline(dtype, device)}
-    runners.update({case: ours(case, unroll, dtype, device) for case in CASES})
+    runners.update({case: ours(case, dtype, device) for case in CASES})
     for step in runners.values():
         per_step(step, pool, args.warmup, sync)
     times: dict[object, list[float]] = {key: [] for key in runners}
@@ -276,15 +213,16 @@ def measure(args, dtype: torch.dtype, unroll: Callable, pool64: list[Tensor]) ->
     def ms(values: list[float]) -> str:
         return f"{1e3 * statistics.median(values):.2f} [{1e3 * min(values):.2f}, {1e3 * max(values):.2f}]"
 
-    rows = [[name, "nn.RNN(relu) hidden 50 + Linear", "-", ms(base), f"{1 / statistics.median(base):.0f}",
-             "1"]]
+    rows = [[name, "nn.RNN(relu) hidden 50 + Linear", "-", "-", ms(base),
+             f"{1 / statistics.median(base):.0f}", "1"]]
     for case in CASES:
         ratios = [a / b for a, b in zip(times[case], base, strict=True)]
-        model, forcing = case.label
-        rows.append([name, model, forcing, ms(times[case]), f"{1 / statistics.median(times[case]):.0f}",
+        model, forcing, engine = case.label
+        rows.append([name, model, forcing, engine, ms(times[case]),
+                     f"{1 / statistics.median(times[case]):.0f}",
                      f"**{statistics.median(ratios):.2f}** [{min(ratios):.2f}, {max(ratios):.2f}]"])
     print(f"  {name}: nn.RNN {1e3 * statistics.median(base):.2f} ms/step", flush=True)
-    return rows, check_prototype(unroll, pool[0], dtype, device)
+    return rows, check_engines(pool[0], dtype, device)
 
 
 def table(header: list[str], rows: list[list[str]]) -> str:
@@ -325,10 +263,10 @@ def main(argv: list[str] | None = None) -> int:
     rows, checks = [], []
     for name in args.dtypes.split(","):
         dtype = getattr(torch, name)
-        got, check = measure(args, dtype, unroll, pool)
+        got, check = measure(args, dtype, pool)
         rows += got
-        checks.append(f"- {name}: window Function prototype against autograd through `unroll`: {check}")
-    header = ["dtype", "model", "forcing", "ms / step, median [min, max]", "steps / s",
+        checks.append(f"- {name}: `unroll` engine window against autograd, every setup: {check}")
+    header = ["dtype", "model", "forcing", "engine", "ms / step, median [min, max]", "steps / s",
               "ours / nn.RNN, median [min, max]"]
     print(f"\n### Optimiser steps, batch {BATCH} x {WINDOW} steps, N = 3 (median of {args.repeats} rounds of "
           f"{args.steps} steps, {args.device})\n")

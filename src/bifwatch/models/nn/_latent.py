@@ -68,12 +68,79 @@ class LatentModel(nn.Module, abc.ABC):
         """Latent dimension."""
         return self.A.shape[0]
 
+    #: Names of (W_out, h, W_in, b) in z' = A z + W_out r(z) + h, r = phi(W_in z + b); W_in and b are
+    #: None where r acts on z itself (PLRNN, ALRNN).
+    roles: ClassVar[tuple[str, str, str | None, str | None]]
+    #: Whether ``step`` forms A z before r(z): autograd adds up z's gradients in the order of its uses,
+    #: so each class keeps the order its step had (same gradient bits as before the rewrite).
+    _diagonal_first: ClassVar[bool] = True
+
     def forward(self, z: Tensor) -> Tensor:
         return self.step(z)
 
     @abc.abstractmethod
+    def layer(self, z: Tensor) -> Tensor:
+        """The rectified layer r(z) = phi(W_in z + b), shape (..., M) -> (..., L) (L = M without W_in)."""
+
+    @abc.abstractmethod
+    def slopes(self, z: Tensor) -> tuple[Tensor, Tensor | None]:
+        """(dr/du, dr/db) at each state, u = W_in z + b the pre-activation: shapes (..., L) each.
+
+        dr/db is None where the layer has no bias b; it differs from dr/du only for the clipped layer.
+        """
+
     def step(self, z: Tensor) -> Tensor:
-        """One step, shape (..., M) -> (..., M)."""
+        """One step z' = A z + W_out r(z) + h, shape (..., M) -> (..., M).
+
+        Rows (S, M), the only shape the training loop passes, take one ``torch.addmm`` (the same sum as
+        a matmul and an add, in one autograd node); ``+ h`` stays a separate add.
+        """
+        if self._diagonal_first:
+            diagonal = self.A * z
+            r = self.layer(z)
+        else:
+            r = self.layer(z)
+            diagonal = self.A * z
+        W_out, h = getattr(self, self.roles[0]), getattr(self, self.roles[1])
+        if z.ndim == 2:
+            return torch.addmm(diagonal, r, W_out.T) + h
+        return diagonal + r @ W_out.T + h
+
+    def pullback(self, params: dict[str, Tensor], e: Tensor, slope: Tensor) -> Tensor:
+        """J(z)^T e = A e + W_in^T (slope * (W_out^T e)) for rows e (S, M) at states with ``slope``.
+
+        ``params`` maps the names to the tensors to use (those the window Function was given), so a
+        backward run after ``torch.func.functional_call`` has returned still uses the called values.
+        """
+        out, _, inner, _ = self.roles
+        p = e @ params[out]
+        if inner is None:
+            return torch.addcmul(params["A"] * e, p, slope)
+        return torch.addmm(params["A"] * e, p * slope, params[inner])
+
+    def parameter_grads(self, params: dict[str, Tensor], Z: Tensor, E: Tensor, R: Tensor, slope: Tensor,
+                        bias_slope: Tensor | None) -> tuple[Tensor, ...]:
+        """Gradients of sum_k <E_k, F(Z_k)> in the order of ``names``, over all rows k at once.
+
+        Parameters
+        ----------
+        Z, E : tensors, shape (K, M)
+            States fed to F and the adjoints of its outputs.
+        R, slope, bias_slope : tensors, shape (K, L)
+            r(Z) and :meth:`slopes` at Z.
+
+        Notes
+        -----
+        dA = sum_k E_k * Z_k, dW_out = E^T R, dh = sum_k E_k and, with Q = (E W_out) * slope,
+        dW_in = Q^T Z, db = sum_k (E W_out)_k * bias_slope_k.
+        """
+        out, bias, inner, inner_bias = self.roles
+        grads = {"A": (E * Z).sum(0), out: E.T @ R, bias: E.sum(0)}
+        if inner is not None:
+            P = E @ params[out]
+            grads[inner] = (P * slope).T @ Z
+            grads[inner_bias] = (P * bias_slope).sum(0)
+        return tuple(grads[name] for name in self.names)
 
     @abc.abstractmethod
     def jacobian(self, z: Tensor) -> Tensor:
@@ -162,6 +229,7 @@ class PLRNN(LatentModel):
     kind = "plrnn"
     analysis = _PLRNN
     names = ("A", "W", "h")
+    roles = ("W", "h", None, None)
 
     def __init__(self, M: int, *, seed: int | None = None, generator: torch.Generator | None = None,
                  dtype: torch.dtype = torch.float64, device=None) -> None:
@@ -184,14 +252,14 @@ class PLRNN(LatentModel):
         super().__setstate__(state)
         self._hook_W()
 
-    def step(self, z: Tensor) -> Tensor:
-        if z.ndim == 2:  # rows (S, M): addmm, the same sum in one autograd node instead of two
-            return torch.addmm(self.A * z, torch.relu(z), self.W.T) + self.h
-        return self.A * z + torch.relu(z) @ self.W.T + self.h
+    def layer(self, z: Tensor) -> Tensor:
+        return torch.relu(z)
+
+    def slopes(self, z: Tensor) -> tuple[Tensor, None]:
+        return (z > 0).to(z.dtype), None
 
     def jacobian(self, z: Tensor) -> Tensor:
-        gate = (z > 0).to(z.dtype)
-        return torch.diag(self.A) + self.W * gate[..., None, :]
+        return torch.diag(self.A) + self.W * self.slopes(z)[0][..., None, :]
 
     def jacobian_bound(self) -> Tensor:
         return self.A.abs().max() + torch.linalg.matrix_norm(self.W, 2)
@@ -221,6 +289,8 @@ class ALRNN(LatentModel):
     kind = "alrnn"
     analysis = _ALRNN
     names = ("A", "W", "h")
+    roles = ("W", "h", None, None)
+    _diagonal_first = False
 
     def __init__(self, M: int, P: int, *, seed: int | None = None, generator: torch.Generator | None = None,
                  dtype: torch.dtype = torch.float64, device=None) -> None:
@@ -242,18 +312,17 @@ class ALRNN(LatentModel):
     def _linear(self) -> int:
         return self.M - self.P
 
-    def step(self, z: Tensor) -> Tensor:
+    def layer(self, z: Tensor) -> Tensor:
         # phi*(z): where over the units, two autograd nodes instead of four (two slices, relu, cat)
         linear = torch.arange(self.M, device=z.device) < self._linear
-        phi = torch.where(linear, z, torch.relu(z))
-        if z.ndim == 2:  # rows (S, M): addmm, as in PLRNN.step
-            return torch.addmm(self.A * z, phi, self.W.T) + self.h
-        return self.A * z + phi @ self.W.T + self.h
+        return torch.where(linear, z, torch.relu(z))
+
+    def slopes(self, z: Tensor) -> tuple[Tensor, None]:
+        linear = torch.arange(self.M, device=z.device) < self._linear
+        return (linear | (z > 0)).to(z.dtype), None
 
     def jacobian(self, z: Tensor) -> Tensor:
-        rectified = (z[..., self._linear:] > 0).to(z.dtype)
-        gate = torch.cat([torch.ones_like(z[..., : self._linear]), rectified], -1)
-        return torch.diag(self.A) + self.W * gate[..., None, :]
+        return torch.diag(self.A) + self.W * self.slopes(z)[0][..., None, :]
 
     def jacobian_bound(self) -> Tensor:
         return self.A.abs().max() + torch.linalg.matrix_norm(self.W, 2)
@@ -271,6 +340,7 @@ class ALRNN(LatentModel):
 
 class _Shallow(LatentModel):
     names = ("A", "W1", "W2", "h1", "h2")
+    roles = ("W1", "h1", "W2", "h2")
     clipped: ClassVar[bool]
 
     def __init__(self, M: int, L: int, *, seed: int | None = None, generator: torch.Generator | None = None,
@@ -322,16 +392,15 @@ class ShPLRNN(_Shallow):
     analysis = _ShPLRNN
     clipped = False
 
-    def step(self, z: Tensor) -> Tensor:
-        # A z first, as before: the order of z's uses fixes the order in which backward adds them up
-        diagonal = self.A * z
-        hidden = torch.relu(z @ self.W2.T + self.h2)
-        if z.ndim == 2:  # rows (S, M): addmm, as in PLRNN.step
-            return torch.addmm(diagonal, hidden, self.W1.T) + self.h1
-        return diagonal + hidden @ self.W1.T + self.h1
+    def layer(self, z: Tensor) -> Tensor:
+        return torch.relu(z @ self.W2.T + self.h2)
+
+    def slopes(self, z: Tensor) -> tuple[Tensor, Tensor]:
+        gate = (z @ self.W2.T + self.h2 > 0).to(z.dtype)
+        return gate, gate
 
     def jacobian(self, z: Tensor) -> Tensor:
-        gate = (z @ self.W2.T + self.h2 > 0).to(z.dtype)
+        gate = self.slopes(z)[0]
         return torch.diag(self.A) + (self.W1 * gate[..., None, :]) @ self.W2
 
 
@@ -358,17 +427,19 @@ class ClippedShPLRNN(_Shallow):
     kind = "clipped-shplrnn"
     analysis = _ClippedShPLRNN
     clipped = True
+    _diagonal_first = False
 
-    def step(self, z: Tensor) -> Tensor:
+    def layer(self, z: Tensor) -> Tensor:
         u = z @ self.W2.T
-        hidden = torch.relu(u + self.h2) - torch.relu(u)
-        if z.ndim == 2:  # rows (S, M): addmm, as in PLRNN.step
-            return torch.addmm(self.A * z, hidden, self.W1.T) + self.h1
-        return self.A * z + hidden @ self.W1.T + self.h1
+        return torch.relu(u + self.h2) - torch.relu(u)
+
+    def slopes(self, z: Tensor) -> tuple[Tensor, Tensor]:
+        u = z @ self.W2.T
+        upper = (u + self.h2 > 0).to(z.dtype)
+        return upper - (u > 0).to(z.dtype), upper
 
     def jacobian(self, z: Tensor) -> Tensor:
-        u = z @ self.W2.T
-        gate = (u + self.h2 > 0).to(z.dtype) - (u > 0).to(z.dtype)
+        gate = self.slopes(z)[0]
         return torch.diag(self.A) + (self.W1 * gate[..., None, :]) @ self.W2
 
 
