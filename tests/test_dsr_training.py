@@ -1185,3 +1185,8 @@ def test_cli_unknown_system_and_model_are_one_line(data, capsys):
                 match=r"argument --system: invalid choice: 'lorenz84'")
     usage_error(capsys, "train", *_data_args(data), "--model", "lstm", "--out", str(data.parent / "r"),
                 match=r"argument --model: invalid choice: 'lstm'")
+
+
+def test_cli_seed_and_seeds_together_are_refused(data, capsys):
+    usage_error(capsys, "train", *_data_args(data), "--seed", "1", "--seeds", "0-1", "--out",
+                str(data.parent / "r"), match=r"give --seed S for one run or --seeds LIST for several")

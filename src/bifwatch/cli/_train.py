@@ -151,6 +151,8 @@ def run(args: argparse.Namespace) -> int:
 
     if (args.workers or args.scheduler) and not args.seeds:
         raise UsageError("--workers and --scheduler go with --seeds (several independent runs)")
+    if args.seeds and hasattr(args, "seed"):
+        raise UsageError("give --seed S for one run or --seeds LIST for several, not both")
     settings = settings_of(args)
     if args.seeds:
         return _run_seeds(args, settings)
