@@ -12,9 +12,12 @@ from ._checkpoint import open_checkpoint as open_checkpoint
 from ._checkpoint import save_checkpoint as save_checkpoint
 from ._jumps import loss_drops as loss_drops
 from ._loop import run_epochs as run_epochs
+from ._loss_jumps import Jump as Jump
+from ._loss_jumps import gradient_spikes as gradient_spikes
+from ._loss_jumps import loss_jumps as loss_jumps
 from ._record import EpochRecord as EpochRecord
 
 __all__ = [
-    "EpochRecord", "StopRequested", "deferred_sigint", "load_checkpoint", "loss_drops", "open_checkpoint",
-    "run_epochs", "save_checkpoint",
+    "EpochRecord", "Jump", "StopRequested", "deferred_sigint", "gradient_spikes", "load_checkpoint",
+    "loss_drops", "loss_jumps", "open_checkpoint", "run_epochs", "save_checkpoint",
 ]
