@@ -21,7 +21,7 @@ OBSERVATIONS = ("identity", "affine")
 class TrainSettings:
     """The settings of one training run.
 
-    The defaults train a good Lorenz-63 model in about five minutes on a laptop CPU: the lab
+    The defaults train a good Lorenz-63 model in 2-4 minutes on 2 CPU cores: the lab
     tutorial's constant GTF (alpha = 0.125, windows of 75 steps) with the GTF paper's clipped
     shPLRNN (L = 50), RAdam 1e-3 -> 1e-5 over 600 epochs of 50 steps. The note's long-budget
     recommendation (training-and-dsr.md, section 10: aGTF from alpha = 1, windows of 200 steps,
