@@ -1,11 +1,24 @@
 """The training monitor (issue 11): checkpoints of a run, read and analysed for bifurcations,
-ghosts and loss jumps.
+ghosts and loss jumps (docs/monitor.md).
 
 - :func:`read_checkpoint_folder`: a ``bifwatch train`` run, or any folder of one model file per
-  epoch, checked and read into a :class:`CheckpointFolder` (epochs, model files, kind, history).
+  epoch, checked and read into a :class:`CheckpointFolder` (epochs, model files, kind, history);
+- :func:`monitor_checkpoints`: the cycles at every checkpoint, the bifurcations between them
+  (exact continuation along ``ModelPath``), the loss jumps and their explanation, and the gaps,
+  as a :class:`MonitorRecord` (``.to_json`` writes ``events.json``).
 """
 
+from ._analysis import CheckpointCycles as CheckpointCycles
+from ._analysis import Gap as Gap
+from ._analysis import TrainingEvent as TrainingEvent
 from ._folder import CheckpointFolder as CheckpointFolder
 from ._folder import read_checkpoint_folder as read_checkpoint_folder
+from ._record import WINDOW as WINDOW
+from ._record import MonitorRecord as MonitorRecord
+from ._record import explain as explain
+from ._record import monitor_checkpoints as monitor_checkpoints
 
-__all__ = ["CheckpointFolder", "read_checkpoint_folder"]
+__all__ = [
+    "WINDOW", "CheckpointCycles", "CheckpointFolder", "Gap", "MonitorRecord", "TrainingEvent", "explain",
+    "monitor_checkpoints", "read_checkpoint_folder",
+]
