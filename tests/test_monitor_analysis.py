@@ -142,3 +142,23 @@ def test_a_real_training_run_is_analysed_end_to_end(tmp_path):
     for checkpoint, found in zip(report["checkpoints"], folder.models(), strict=True):  # oracle: the search
         orders = [c.order for c in bw.find_cycles(found, max_order=2).cycles]
         assert checkpoint["n_cycles_by_order"] == {"1": orders.count(1), "2": orders.count(2)}
+
+
+def test_a_stored_analysis_resumes_without_redoing_anything(tmp_path, monkeypatch):
+    from bifwatch.sweep import SweepStore
+
+    spec = {"run": "normal form"}
+    first = _run(store=SweepStore(tmp_path / "m.sqlite", spec=spec))
+
+    def no_search(*args, **kw):
+        raise AssertionError("a finished checkpoint or interval was computed again")
+
+    monkeypatch.setattr(_analysis, "find_cycles", no_search)
+    monkeypatch.setattr(_analysis, "bifurcation_diagram", no_search)
+    again = _run(store=SweepStore(tmp_path / "m.sqlite", spec=spec, resume=True))
+    assert again.to_json() == first.to_json()
+
+
+@pytest.mark.slow
+def test_worker_processes_give_the_same_record():
+    assert _run(workers=2).to_json() == _run().to_json()

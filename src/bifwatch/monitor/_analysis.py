@@ -111,3 +111,15 @@ def gaps_between(before: CheckpointCycles, after: CheckpointCycles, events: Sequ
         if n1[k] - n0[k] != born - died:
             gaps.append(Gap((before.epoch, after.epoch), k, n1[k] - n0[k], born - died))
     return gaps
+
+
+def checkpoint_task(task: tuple) -> CheckpointCycles:
+    """One checkpoint's search, as a sweep task: (model, epoch, max_order, seed)."""
+    model, epoch, max_order, seed = task
+    return search_checkpoints([model], [epoch], max_order=max_order, seed=seed)[0]
+
+
+def interval_task(task: tuple) -> list[TrainingEvent] | IntervalFailure:
+    """One interval's continuation, as a sweep task: (start, end, between, max_order, seed, resolution)."""
+    start, end, between, max_order, seed, resolution = task
+    return interval_events(start, end, between, max_order=max_order, seed=seed, resolution=resolution)

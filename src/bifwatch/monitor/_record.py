@@ -13,15 +13,16 @@ import numpy as np
 
 from .._json import finite_or_none, write_json
 from ..models import AbstractPLRNN
+from ..sweep import SweepStore, run_tasks
 from ..training import Jump, loss_jumps
 from ._analysis import (
     CheckpointCycles,
     Gap,
     IntervalFailure,
     TrainingEvent,
+    checkpoint_task,
     gaps_between,
-    interval_events,
-    search_checkpoints,
+    interval_task,
 )
 
 #: A jump at epoch e (the loss changed during epoch e, from checkpoint e - 1 to e) is explained
@@ -81,7 +82,9 @@ def explain(jumps: Sequence[Jump], events: Sequence[TrainingEvent], *, window: f
 
 def monitor_checkpoints(models: Sequence[AbstractPLRNN], epochs: Sequence[float], *, loss=None,
                         loss_epochs=None, max_order: int = 4, window: float = WINDOW, seed: int = 0,
-                        resolution: int = 100, paths: Sequence[str] | None = None) -> MonitorRecord:
+                        resolution: int = 100, paths: Sequence[str] | None = None,
+                        store: SweepStore | None = None, workers: int | None = None, scheduler=None,
+                        progress: bool = False) -> MonitorRecord:
     """Analyse a run from its checkpoints and loss curve: cycles, bifurcations, jumps, gaps.
 
     Parameters
@@ -96,6 +99,10 @@ def monitor_checkpoints(models: Sequence[AbstractPLRNN], epochs: Sequence[float]
         Cycles of orders 1..max_order are searched at every checkpoint and followed between them.
     window : float, default 2
         Epochs before a jump whose bifurcations explain it (see :func:`explain`).
+    store, workers, scheduler, progress
+        How the checkpoint searches and interval continuations run (see
+        :func:`bifwatch.sweep.run_tasks`): each is one task, kept in ``store`` as it finishes, so
+        an interrupted analysis resumes without redoing finished checkpoints or intervals.
 
     Notes
     -----
@@ -112,12 +119,13 @@ def monitor_checkpoints(models: Sequence[AbstractPLRNN], epochs: Sequence[float]
                          f"{len(epochs)}")
     if np.any(np.diff(epochs) <= 0):
         raise ValueError(f"`epochs` must increase strictly; got {epochs}")
-    cycles = search_checkpoints(models, epochs, max_order=max_order, seed=seed)
+    tasks = _tasks(models, epochs, max_order=max_order, seed=seed, resolution=resolution)
+    done = run_tasks(_run_task, tasks, store=store, workers=workers, scheduler=scheduler, progress=progress,
+                     description="checkpoints and intervals")
+    cycles = [done[f"checkpoint-{i:06d}"] for i in range(len(models))]
     events, failures, gaps = [], [], []
     for i in range(len(models) - 1):
-        between = (epochs[i], epochs[i + 1])
-        found = interval_events(models[i], models[i + 1], between, max_order=max_order, seed=seed,
-                                resolution=resolution)
+        found = done[f"interval-{i:06d}"]
         if isinstance(found, IntervalFailure):
             failures.append(found)
             continue
@@ -129,3 +137,21 @@ def monitor_checkpoints(models: Sequence[AbstractPLRNN], epochs: Sequence[float]
                          bifurcations=tuple(events), failures=tuple(failures), gaps=tuple(gaps),
                          jumps=tuple(jumps), explanations=tuple(explain(jumps, events, window=window)),
                          settings=settings)
+
+
+def _tasks(models, epochs, *, max_order: int, seed: int, resolution: int) -> dict[str, tuple]:
+    """One task per checkpoint search and one per interval, keyed so a store can resume them."""
+    tasks: dict[str, tuple] = {}
+    for i, (model, epoch) in enumerate(zip(models, epochs, strict=True)):
+        tasks[f"checkpoint-{i:06d}"] = ("checkpoint", (model, epoch, max_order, seed))
+    for i in range(len(models) - 1):
+        between = (epochs[i], epochs[i + 1])
+        tasks[f"interval-{i:06d}"] = ("interval", (models[i], models[i + 1], between, max_order, seed,
+                                                   resolution))
+    return tasks
+
+
+def _run_task(task: tuple):
+    """A monitor task on a worker (module level, so processes and Dask can pickle it)."""
+    what, arguments = task
+    return checkpoint_task(arguments) if what == "checkpoint" else interval_task(arguments)
