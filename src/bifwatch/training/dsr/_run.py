@@ -95,8 +95,8 @@ class History:
 
 
 def _cell(value) -> str:
-    if isinstance(value, float):
-        return repr(value)
+    if isinstance(value, float):  # numpy floats too: their repr is "np.float64(...)"
+        return repr(float(value))
     return str(value)
 
 
