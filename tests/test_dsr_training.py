@@ -1190,3 +1190,25 @@ def test_cli_unknown_system_and_model_are_one_line(data, capsys):
 def test_cli_seed_and_seeds_together_are_refused(data, capsys):
     usage_error(capsys, "train", *_data_args(data), "--seed", "1", "--seeds", "0-1", "--out",
                 str(data.parent / "r"), match=r"give --seed S for one run or --seeds LIST for several")
+
+
+def test_runs_of_several_seeds_train_on_one_data_set(tmp_path, monkeypatch):
+    """--seed changes the initialisation and the windows, not the system's series (data_seed does)."""
+    monkeypatch.setenv("BIFWATCH_CACHE", str(tmp_path / "cache"))
+    from bifwatch.training.dsr import load_run_data
+
+    a, b = (load_run_data(TrainSettings(system="lorenz63", steps=1000, seed=s)) for s in (0, 1))
+    assert np.array_equal(a.test, b.test) and np.array_equal(a.trials[0], b.trials[0])
+    c = load_run_data(TrainSettings(system="lorenz63", steps=1000, data_seed=1))
+    assert not np.array_equal(a.test, c.test) and not np.array_equal(a.trials[0], c.trials[0])
+
+
+def test_a_path_setting_of_another_type_is_named():
+    with pytest.raises(ValueError, match=r"`data` must be a path \(a string\); got 5"):
+        TrainSettings(system=None, data=5)
+
+
+def test_cli_an_out_below_a_file_says_so(data, capsys):
+    (data.parent / "afile").write_text("x")
+    usage_error(capsys, "train", *_data_args(data), *TINY_FLAGS, "--out", str(data.parent / "afile" / "sub"),
+                match=r"cannot be made: '.*afile' is a file, not a folder")

@@ -109,3 +109,15 @@ def test_bad_input_is_one_line(run, capsys, args, match):
 def test_a_folder_that_is_not_a_run(tmp_path, capsys):
     usage_error(capsys, "evaluate", str(tmp_path),
                 match=r"is not a run folder of `bifwatch train` \(it has no config.toml\)")
+
+
+def test_changed_data_are_said_in_one_warning_line(tmp_path, capsys):
+    np.save(tmp_path / "x.npy", np.sin(0.3 * np.arange(400)[:, None] + np.arange(2)))
+    train(TrainSettings(system=None, data=str(tmp_path / "x.npy"), **TINY), tmp_path / "run")
+    np.save(tmp_path / "x.npy", np.cos(0.3 * np.arange(400)[:, None] + np.arange(2)))
+    from cli_run import run as cli
+
+    status, _, err = cli(capsys, "evaluate", str(tmp_path / "run"), "--checkpoint", "4")
+    assert status == 0
+    assert err.splitlines() == [f"bifwatch: warning: the data file(s) of '{tmp_path / 'run'}' changed since "
+                                "it was trained; evaluating on what they hold now"]

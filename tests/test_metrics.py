@@ -60,10 +60,18 @@ def test_binned_is_zero_only_for_equal_histograms_and_never_negative():
         assert state_space_divergence(x, y) > 0.0
 
 
-def test_a_generated_series_outside_the_data_is_infinitely_far():
+def test_a_generated_series_outside_the_data_gets_the_uniform_smoothed_histogram():
+    """No generated point in the box: q = eps / (eps bins^N) = 1 / bins^N in every cell, exactly the
+    formula (finite), the same for a series far away and for one that is all NaN."""
     x = np.random.default_rng(0).standard_normal((200, 2))
-    assert state_space_divergence(x, x + 100.0) == np.inf
-    assert state_space_divergence(x, np.full((50, 2), np.nan)) == np.inf
+    expected = _dense_kl(x, x + 100.0, 30)
+    p_h, _ = np.histogramdd(x, bins=30, range=[(lo - 0.1 * sd, hi + 0.1 * sd) for lo, hi, sd in
+                                              zip(x.min(0), x.max(0), x.std(0), strict=True)])
+    p = (p_h + EPS) / (p_h.sum() + EPS * 30**2)
+    assert expected == pytest.approx(float(np.sum(p * np.log(p * 30**2))), rel=1e-12)
+    assert state_space_divergence(x, x + 100.0) == pytest.approx(expected, rel=1e-12)
+    assert state_space_divergence(x, np.full((50, 2), np.nan)) == pytest.approx(expected, rel=1e-12)
+    assert np.isfinite(expected) and expected > 0
 
 
 def test_auto_picks_the_mixture_from_six_dimensions():

@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     from .._json import write_json
     from ..metrics import evaluate_reconstruction
     from ..models import load_model, load_observation
-    from ..training.dsr import RunFolder, load_run_data, read_settings
+    from ..training.dsr import RunFolder, data_hash, load_run_data, read_settings
 
     folder = RunFolder(args.folder)
     if not folder.config.is_file():
@@ -49,6 +49,11 @@ def run(args: argparse.Namespace) -> int:
         epochs = sorted(set(args.checkpoint))
     if not epochs:
         raise UsageError(f"{args.folder!r} holds no checkpoints")
+    if settings.data is not None and settings.data_hash != data_hash(settings):
+        import warnings
+
+        warnings.warn(f"the data file(s) of {args.folder!r} changed since it was trained; evaluating on "
+                      "what they hold now", stacklevel=2)
     data = load_run_data(settings)
     test = data.test if args.steps is None else data.test[: args.steps]
     if len(test) <= args.n:

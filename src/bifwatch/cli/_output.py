@@ -63,6 +63,8 @@ def _make_output_folder(folder: str) -> None:
     if os.path.exists(folder) and not os.path.isdir(folder):
         raise UsageError(f"--out {folder!r} is a file, not a folder")
     parent = os.path.dirname(os.path.abspath(folder))
+    if os.path.exists(parent) and not os.path.isdir(parent):
+        raise UsageError(f"--out folder {folder!r} cannot be made: {parent!r} is a file, not a folder")
     if not os.path.isdir(parent):
         raise UsageError(f"--out folder {folder!r} cannot be made: its parent {parent!r} does not exist; "
                          "create it first")

@@ -15,7 +15,8 @@ MODELS = ("plrnn", "shplrnn", "clipped-shplrnn", "alrnn")
 #: Flag -> TrainSettings field, for the flags that set one (argparse dest is the field name).
 SETTING_FLAGS = (
     "system", "data", "test_data", "steps", "noise", "model", "latent", "hidden", "P", "observation",
-    "forcing", "alpha", "tau", "alpha_method", "epochs", "batches_per_epoch", "batch_size", "seq_len", "lr",
+    "data_seed", "forcing", "alpha", "tau", "alpha_method", "epochs", "batches_per_epoch", "batch_size",
+    "seq_len", "lr",
     "regularisation", "batch_noise", "seed", "checkpoint_every", "device", "dtype", "zscore",
 )
 
@@ -83,6 +84,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--steps", type=int_at_least_2, default=S, help="length of a built-in system's series")
     p.add_argument("--noise", type=nonnegative_float, default=S,
                    help="observation noise sd on a built-in train series (default 0.05; 0 for plrnn-cycle)")
+    p.add_argument("--data-seed", type=nonnegative_int, default=S,
+                   help="seed of a built-in system's initial states and noise (default 0; apart from --seed)")
     p.add_argument("--model", choices=MODELS, default=S, help="model kind (default clipped-shplrnn)")
     p.add_argument("--latent", type=positive_int, default=S, metavar="M", help="latent dimension (default N)")
     p.add_argument("--hidden", type=positive_int, default=S, metavar="L",

@@ -19,6 +19,7 @@ See docs/training.md.
 
 from ._data import RunData as RunData
 from ._data import Windows as Windows
+from ._data import data_hash as data_hash
 from ._data import load_run_data as load_run_data
 from ._forcing import FORCINGS as FORCINGS
 from ._forcing import jacobian_norm_estimate as jacobian_norm_estimate
@@ -35,7 +36,8 @@ from ._trainer import train as train
 from ._trainer import train_task as train_task
 
 __all__ = [
-    "FORCINGS", "RunData", "RunFolder", "TrainResult", "TrainSettings", "Windows", "jacobian_norm_estimate",
+    "FORCINGS", "RunData", "RunFolder", "TrainResult", "TrainSettings", "Windows", "data_hash",
+    "jacobian_norm_estimate",
     "load_run_data", "optimal_alpha", "read_history", "read_settings", "train", "train_task", "unroll",
     "update_alpha", "write_settings",
 ]

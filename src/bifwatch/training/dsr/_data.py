@@ -37,7 +37,8 @@ def load_run_data(settings: TrainSettings) -> RunData:
         dimension when z-scoring, NaN/Inf, wrong rank).
     """
     if settings.system is not None:
-        data = load_system(settings.system, steps=settings.steps, noise=settings.noise, seed=settings.seed)
+        data = load_system(settings.system, steps=settings.steps, noise=settings.noise,
+                           seed=settings.data_seed)
         trials, test = (data.train,), data.test
     else:
         data = load_series(settings.data, test=settings.test_data, zscore=settings.zscore)

@@ -35,7 +35,9 @@ class TrainSettings:
         the train statistics and ``test_data`` with the same transform (the lab's convention).
         ``steps``: length of a generated system's train and test series (default 100,000; 2,000
         for plrnn-cycle); ``noise``: sd of the Gaussian observation noise added to a generated
-        train series after z-scoring (default 0.05, as the GTF data; 0 for plrnn-cycle).
+        train series after z-scoring (default 0.05, as the GTF data; 0 for plrnn-cycle);
+        ``data_seed``: the seed of the system's initial states and noise, apart from ``seed``, so
+        that runs of several seeds train on the same series.
     Model
         ``model`` kind, ``latent`` M (default N), ``hidden`` L (shallow kinds), ``P`` (ALRNN,
         default 2), ``observation`` (identity: the first N latent units are the data; affine).
@@ -58,6 +60,7 @@ class TrainSettings:
     zscore: bool = True
     steps: int | None = None
     noise: float | None = None
+    data_seed: int = 0
     model: str = "clipped-shplrnn"
     latent: int | None = None
     hidden: int = 50
@@ -130,7 +133,10 @@ def _check(s: TrainSettings) -> None:
     elif s.steps is not None or s.noise is not None:
         raise ValueError("`steps` and `noise` apply to a built-in `system`, not to `data` from a file")
     for name in ("data", "test_data"):
-        if getattr(s, name) is not None:
+        value = getattr(s, name)
+        if value is not None and not isinstance(value, str | os.PathLike):
+            raise ValueError(f"`{name}` must be a path (a string); got {value!r}")
+        if value is not None:
             object.__setattr__(s, name, os.path.abspath(os.fspath(getattr(s, name))))
     if not isinstance(s.zscore, bool):
         raise ValueError(f"`zscore` must be true or false; got {s.zscore!r}")
@@ -148,6 +154,7 @@ def _check(s: TrainSettings) -> None:
         _count(name, getattr(s, name))
     _count("P", s.P, minimum=0)
     _count("seed", s.seed, minimum=0)
+    _count("data_seed", s.data_seed, minimum=0)
     if s.seed >= 2**32:
         raise ValueError(f"`seed` must be below 2**32; got {s.seed}")
     if s.latent is not None:

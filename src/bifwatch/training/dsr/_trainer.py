@@ -174,6 +174,7 @@ class _Trainer:
 
         def save() -> None:
             save_state(self.folder, self.model, self.optimiser, self.generator, p)
+            self.folder.write_status("running", epoch=p.epoch)  # the epoch a resume starts from
 
         def describe() -> dict:
             return {"loss": f"{self.last_loss:.4g}", "alpha": f"{p.alpha:.3g}"}
