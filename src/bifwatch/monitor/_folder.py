@@ -6,8 +6,6 @@ or any folder with one model file per epoch, the epoch the last integer of its n
 
 from __future__ import annotations
 
-import csv
-import math
 import os
 import re
 from collections.abc import Iterator
@@ -17,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..models import AbstractPLRNN, load_model
+from ..training import read_history
 
 #: The suffixes :func:`bifwatch.load_model` reads.
 SUFFIXES = (".npz", ".pt", ".pth")
@@ -153,7 +152,7 @@ def read_checkpoint_folder(path: str | os.PathLike, *,
     if history is not None and not table.is_file():
         raise FileNotFoundError(f"history file {str(table)!r} does not exist")
     return CheckpointFolder(root=root, epochs=epochs, paths=paths, kind=kind,
-                            history=read_history_csv(table) if table.is_file() else None)
+                            history=read_history(table) if table.is_file() else None)
 
 
 def _model_files(folder: Path) -> tuple[tuple[int, ...], tuple[Path, ...]]:
@@ -211,61 +210,3 @@ def _describe(shape: dict[str, tuple], other: dict[str, tuple]) -> str:
     parts = [f"P = {s[1]}" if name == "P" else f"{name} {s}" for name, s in shape.items()
              if other.get(name) != s]
     return ", ".join(parts) or "no " + ", ".join(sorted(set(other) - set(shape)))
-
-
-def read_history_csv(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """The columns of a history CSV file as float arrays (see :func:`read_checkpoint_folder`)."""
-    name = str(path)
-    try:
-        with open(path, newline="") as handle:
-            rows = list(csv.reader(handle))
-    except (UnicodeDecodeError, csv.Error) as err:
-        raise ValueError(f"history {name!r} is not a CSV file with a header line: {err}") from err
-    header = [cell.strip() for cell in rows[0]] if rows else []
-    if not header or any(_number(cell) is not None for cell in header):
-        raise ValueError(f"history {name!r} is not a CSV file with a header line (e.g. 'epoch,loss'); "
-                         f"its first line is {','.join(header)!r}")
-    missing = [column for column in ("epoch", "loss") if column not in header]
-    if missing:
-        raise ValueError(f"history {name!r} has no {' or '.join(map(repr, missing))} column; "
-                         f"its columns are {header}")
-    if len(set(header)) != len(header):
-        raise ValueError(f"history {name!r} names a column twice; its columns are {header}")
-    columns = _columns(name, header, rows[1:])
-    _check_epochs(name, columns["epoch"])
-    return columns
-
-
-def _columns(name: str, header: list[str], rows: list[list[str]]) -> dict[str, np.ndarray]:
-    values = np.full((len(rows), len(header)), np.nan)
-    for r, row in enumerate(rows, start=1):
-        if len(row) != len(header):
-            raise ValueError(f"history {name!r} row {r} (line {r + 1}) has {len(row)} cells; "
-                             f"the header has {len(header)}")
-        for c, cell in enumerate(row):
-            value = _number(cell)
-            if value is None:
-                raise ValueError(f"history {name!r} row {r} (line {r + 1}) column {header[c]!r}: "
-                                 f"{cell!r} is not a number")
-            values[r - 1, c] = value
-    return {column: values[:, c].copy() for c, column in enumerate(header)}
-
-
-def _number(cell: str) -> float | None:
-    """``cell`` as a float (empty: NaN), or None when it is not a number."""
-    try:
-        return float(cell) if cell.strip() else math.nan
-    except ValueError:
-        return None
-
-
-def _check_epochs(name: str, epochs: np.ndarray) -> None:
-    seen: dict[float, int] = {}
-    for r, epoch in enumerate(epochs.tolist(), start=1):
-        if not math.isfinite(epoch) or epoch != round(epoch):
-            raise ValueError(f"history {name!r} row {r} (line {r + 1}): the epoch must be an integer; "
-                             f"got {epoch}")
-        if epoch in seen:
-            raise ValueError(f"history {name!r} has epoch {int(epoch)} twice (rows {seen[epoch]} and {r}); "
-                             "keep one row per epoch")
-        seen[epoch] = r

@@ -10,6 +10,7 @@ from ._checkpoint import deferred_sigint as deferred_sigint
 from ._checkpoint import load_checkpoint as load_checkpoint
 from ._checkpoint import open_checkpoint as open_checkpoint
 from ._checkpoint import save_checkpoint as save_checkpoint
+from ._history import read_history as read_history
 from ._jumps import loss_drops as loss_drops
 from ._loop import run_epochs as run_epochs
 from ._loss_jumps import Jump as Jump
@@ -19,5 +20,5 @@ from ._record import EpochRecord as EpochRecord
 
 __all__ = [
     "EpochRecord", "Jump", "StopRequested", "deferred_sigint", "gradient_spikes", "load_checkpoint",
-    "loss_drops", "loss_jumps", "open_checkpoint", "run_epochs", "save_checkpoint",
+    "loss_drops", "loss_jumps", "open_checkpoint", "read_history", "run_epochs", "save_checkpoint",
 ]

@@ -27,7 +27,6 @@ from ._forcing import optimal_alpha as optimal_alpha
 from ._forcing import unroll as unroll
 from ._forcing import update_alpha as update_alpha
 from ._run import RunFolder as RunFolder
-from ._run import read_history as read_history
 from ._settings import TrainSettings as TrainSettings
 from ._settings import read_settings as read_settings
 from ._settings import write_settings as write_settings
@@ -38,6 +37,6 @@ from ._trainer import train_task as train_task
 __all__ = [
     "FORCINGS", "RunData", "RunFolder", "TrainResult", "TrainSettings", "Windows", "data_hash",
     "jacobian_norm_estimate",
-    "load_run_data", "optimal_alpha", "read_history", "read_settings", "train", "train_task", "unroll",
+    "load_run_data", "optimal_alpha", "read_settings", "train", "train_task", "unroll",
     "update_alpha", "write_settings",
 ]

@@ -98,14 +98,3 @@ def _cell(value) -> str:
     if isinstance(value, float):  # numpy floats too: their repr is "np.float64(...)"
         return repr(float(value))
     return str(value)
-
-
-def read_history(path: str | os.PathLike) -> dict[str, list[float]]:
-    """The columns of a ``history.csv`` as lists of floats (``nan`` where not finite)."""
-    with open(path, newline="") as handle:
-        reader = csv.DictReader(handle)
-        columns: dict[str, list[float]] = {name: [] for name in reader.fieldnames or []}
-        for row in reader:
-            for name, value in row.items():
-                columns[name].append(float(value))
-    return columns
