@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 
 from ...models import save_model
@@ -61,11 +60,3 @@ def load_state(folder: RunFolder, model: DSRModel, optimiser, generator: torch.G
     except (OSError, RuntimeError, KeyError, TypeError, EOFError, ValueError) as err:
         raise ValueError(f"the resume state {str(folder.state)!r} cannot be read ({err}); "
                          "remove the run folder to start afresh") from None
-
-
-def finite_parameters(model: DSRModel) -> bool:
-    return all(bool(torch.isfinite(p).all()) for p in model.parameters())
-
-
-def as_numpy(t: torch.Tensor) -> np.ndarray:
-    return t.detach().cpu().to(torch.float64).numpy()

@@ -11,6 +11,7 @@ from pathlib import Path
 import torch
 
 from ...models.nn import build_model
+from .._history import read_history
 from .._loop import run_epochs
 from ._data import RunData, Windows, data_hash, load_run_data
 from ._forcing import jacobian_norm_estimate, optimal_alpha, unroll, update_alpha
@@ -160,14 +161,8 @@ class _Trainer:
         for epoch in self.folder.saved_epochs():  # written after the resume state: rewritten identically
             if epoch > self.progress.epoch:
                 self.folder.checkpoint(epoch).unlink()
-        rows = self._last_row()
-        self.last_loss = rows if rows is not None else math.nan
-
-    def _last_row(self) -> float | None:
-        import csv
-        with open(self.folder.history, newline="") as handle:
-            rows = list(csv.DictReader(handle))
-        return float(rows[-1]["loss"]) if rows else None
+        losses = read_history(self.folder.history)["loss"]
+        self.last_loss = float(losses[-1]) if losses.size else math.nan
 
     def run(self, progress: bool) -> TrainResult:
         s, p = self.settings, self.progress
