@@ -8,18 +8,7 @@ import time
 
 from ._interrupts import stopped_by_signals
 from ._output import DEFAULT_STORE_DIR, default_store, remove_folder, save_figure
-from ._parser import UsageError, nonnegative_int, positive_int
-
-
-def positive_float(text: str) -> float:
-    """An argparse ``type`` accepting finite numbers > 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number > 0; got {text!r}") from None
-    if not (value > 0 and value < float("inf")):
-        raise argparse.ArgumentTypeError(f"expected a finite number > 0; got {text}")
-    return value
+from ._parser import UsageError, nonnegative_int, positive_float, positive_int
 
 
 def rank_value(text: str) -> int | str:

@@ -88,3 +88,31 @@ def int_at_least(minimum: int):
 
 positive_int = int_at_least(1)
 nonnegative_int = int_at_least(0)
+
+
+def number_in(low: float, high: float = float("inf"), *, above: bool = False):
+    """An argparse ``type`` for real numbers in [low, high] (``above``: low excluded), one-line errors.
+
+    An unbounded range also refuses inf ("a finite number"); NaN is never in range.
+    """
+    bound = f"> {low:g}" if above else f">= {low:g}"
+    where = bound if high == float("inf") else f"in [{low:g}, {high:g}]"
+    kind = "a finite number" if high == float("inf") else "a number"
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number {where}; got {text!r}") from None
+        inside = (value > low if above else value >= low) and value <= high and value < float("inf")
+        if not inside:
+            raise argparse.ArgumentTypeError(f"expected {kind} {where}; got {text}")
+        return value
+
+    parse.__name__ = f"number {where}"
+    return parse
+
+
+positive_float = number_in(0.0, above=True)
+nonnegative_float = number_in(0.0)
+fraction = number_in(0.0, 1.0)

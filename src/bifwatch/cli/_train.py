@@ -5,9 +5,16 @@ from __future__ import annotations
 import argparse
 import re
 
-from ._ghost_rnn import positive_float
 from ._interrupts import stopped_by_signals
-from ._parser import UsageError, nonnegative_int, positive_int
+from ._parser import (
+    UsageError,
+    fraction,
+    int_at_least,
+    nonnegative_float,
+    nonnegative_int,
+    positive_float,
+    positive_int,
+)
 
 SYSTEMS = ("lorenz63", "roessler", "lorenz96", "plrnn-cycle")
 MODELS = ("plrnn", "shplrnn", "clipped-shplrnn", "alrnn")
@@ -19,27 +26,6 @@ SETTING_FLAGS = (
     "seq_len", "lr",
     "regularisation", "batch_noise", "seed", "checkpoint_every", "device", "dtype", "zscore",
 )
-
-
-def fraction(text: str) -> float:
-    """An argparse ``type`` for a number in [0, 1]."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1]; got {text!r}") from None
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1]; got {text}")
-    return value
-
-
-def nonnegative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0; got {text!r}") from None
-    if not (0 <= value < float("inf")):
-        raise argparse.ArgumentTypeError(f"expected a finite number >= 0; got {text}")
-    return value
 
 
 def seed_list(text: str) -> list[int]:
@@ -81,7 +67,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--no-zscore", dest="zscore", action="store_false", default=S,
                    help="train on --data as it is (by default each dimension is z-scored with the train "
                    "statistics, the test series with the same transform)")
-    p.add_argument("--steps", type=int_at_least_2, default=S, help="length of a built-in system's series")
+    p.add_argument("--steps", type=int_at_least(2), default=S, help="length of a built-in system's series")
     p.add_argument("--noise", type=nonnegative_float, default=S,
                    help="observation noise sd on a built-in train series (default 0.05; 0 for plrnn-cycle)")
     p.add_argument("--data-seed", type=nonnegative_int, default=S,
@@ -125,12 +111,6 @@ def add_parser(subparsers) -> None:
     p.add_argument("--resume", action="store_true", help="continue the run in RUN")
     p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     p.set_defaults(run=run)
-
-
-def int_at_least_2(text: str) -> int:
-    from ._parser import int_at_least
-
-    return int_at_least(2)(text)
 
 
 def settings_of(args: argparse.Namespace):
