@@ -24,7 +24,7 @@ FLOORS = {
     "search": 2,
     "bifurcations": 3, "ghosts": 3,
     "training": 4,
-    "studies": 5, "studies.toy": 5, "studies.lowrank": 5,
+    "studies": 5, "studies.toy": 5, "studies.lowrank": 5, "studies.loss_jumps": 5,
     "monitor": 5,
     "plotting": 6,
     "cli": 7, "__main__": 7,

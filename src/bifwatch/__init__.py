@@ -60,6 +60,10 @@ from .ghosts import find_slow_points as find_slow_points
 from .ghosts import sample_states as sample_states
 from .ghosts import speed as speed
 
+# --- the training monitor ---
+# isort: split
+from .monitor import Monitor as Monitor
+
 __version__ = "0.1.0"
 
 __all__ = [  # noqa: RUF022 (grouped by floor, as above)
@@ -75,4 +79,6 @@ __all__ = [  # noqa: RUF022 (grouped by floor, as above)
     # slow points and ghosts
     "Matching", "SlowPointFinder", "SlowPoints", "exact_slow_points", "find_slow_points", "sample_states",
     "speed",
+    # the training monitor
+    "Monitor",
 ]

@@ -5,7 +5,9 @@ ghosts and loss jumps (docs/monitor.md).
   epoch, checked and read into a :class:`CheckpointFolder` (epochs, model files, kind, history);
 - :func:`monitor_checkpoints`: the cycles at every checkpoint, the bifurcations between them
   (exact continuation along ``ModelPath``), the loss jumps and their explanation, and the gaps,
-  as a :class:`MonitorRecord` (``.to_json`` writes ``events.json``).
+  as a :class:`MonitorRecord` (``.to_json`` writes ``events.json``);
+- :class:`Monitor`: the same inside a training loop (``update`` each epoch, ``finish`` at the end),
+  the analysis in a separate low-priority process.
 """
 
 from ._analysis import CheckpointCycles as CheckpointCycles
@@ -13,12 +15,19 @@ from ._analysis import Gap as Gap
 from ._analysis import TrainingEvent as TrainingEvent
 from ._folder import CheckpointFolder as CheckpointFolder
 from ._folder import read_checkpoint_folder as read_checkpoint_folder
+from ._tracks import Track as Track
+from ._tracks import region_key as region_key
+from ._tracks import track_cycles as track_cycles
+from ._ghosts import Ghost as Ghost
+from ._ghosts import new_ghosts as new_ghosts
+from ._online import Monitor as Monitor
 from ._record import WINDOW as WINDOW
 from ._record import MonitorRecord as MonitorRecord
 from ._record import explain as explain
 from ._record import monitor_checkpoints as monitor_checkpoints
 
 __all__ = [
-    "WINDOW", "CheckpointCycles", "CheckpointFolder", "Gap", "MonitorRecord", "TrainingEvent", "explain",
-    "monitor_checkpoints", "read_checkpoint_folder",
+    "WINDOW", "CheckpointCycles", "CheckpointFolder", "Gap", "Ghost", "Monitor", "MonitorRecord", "Track",
+    "TrainingEvent", "explain", "monitor_checkpoints", "new_ghosts", "read_checkpoint_folder", "region_key",
+    "track_cycles",
 ]

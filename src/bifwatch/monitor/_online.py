@@ -1,0 +1,227 @@
+"""The monitor inside a training loop: ``update`` every epoch, the analysis in another process."""
+
+from __future__ import annotations
+
+import atexit
+import math
+import os
+import weakref
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from .._validation import check_int
+from ..models import AbstractPLRNN, save_model
+from ..sweep import run_tasks
+from ._convert import analysis_model
+from ._ghosts import MAX_REGIONS
+from ._record import WINDOW, MonitorRecord, build_record, checkpoint_entry, interval_entry, run_task
+from ._worker import AnalysisProcess
+
+#: The columns of the history the Monitor writes (empty cells where a value was not given).
+COLUMNS = ("epoch", "loss", "grad_norm", "lr", "alpha")
+
+
+class Monitor:
+    """Watch a training run: every ``every``-th epoch's model is analysed while training goes on.
+
+    Parameters
+    ----------
+    run : path
+        The run folder (created). The Monitor writes ``RUN/history.csv`` (a row per update),
+        ``RUN/checkpoints/epoch_EEEEEE.npz`` (each analysed model, readable by
+        :func:`bifwatch.load_model`), and at :meth:`finish` ``RUN/events.json`` and
+        ``RUN/report.html``. ``bifwatch monitor RUN`` reads the same folder after the fact, e.g.
+        after an interrupted run.
+    max_order : int, default 4
+        Cycles of orders 1..max_order at each analysed checkpoint, and the bifurcations between.
+    every : int, default 10
+        Analyse the model of every epoch divisible by ``every`` (and the last one given).
+    analysis : callable, optional
+        For a module that is neither a bifwatch module nor a ReLU ``nn.RNN``:
+        ``analysis(module)`` returns its piecewise-linear bifwatch model.
+    input : array, optional
+        The constant input of an ``nn.RNN`` (default zeros).
+    window, ghosts, max_regions, seed, resolution
+        As in :func:`monitor_checkpoints`.
+    background : bool, default True
+        Run the analysis in a separate low-priority process (False: in this process at
+        :meth:`finish`, e.g. for debugging).
+    write_files : bool, default True
+        Write the history and checkpoints (``bifwatch train --monitor`` writes its own).
+
+    Examples
+    --------
+    >>> import bifwatch as bw                                   # doctest: +SKIP
+    >>> monitor = bw.Monitor("RUN", max_order=4, every=10)      # doctest: +SKIP
+    >>> for epoch in range(epochs):                             # doctest: +SKIP
+    ...     loss = step(model)
+    ...     monitor.update(epoch, model, loss=loss.item())
+    >>> record = monitor.finish()   # RUN/events.json, RUN/report.html
+    """
+
+    def __init__(self, run: str | os.PathLike, *, max_order: int = 4, every: int = 10,
+                 analysis: Callable | None = None, input=None, window: float = WINDOW, ghosts: bool = True,
+                 max_regions: int = MAX_REGIONS, seed: int = 0, resolution: int = 100, background: bool = True,
+                 write_files: bool = True, report: bool = True) -> None:
+        self.run = Path(run)
+        self.max_order = check_int("max_order", max_order, minimum=1)
+        self.every = check_int("every", every, minimum=1)
+        if not (isinstance(window, int | float) and math.isfinite(window) and window >= 0):
+            raise ValueError(f"`window` must be a finite number >= 0; got {window!r}")
+        self._settings = {"window": float(window), "ghosts": bool(ghosts), "max_regions": max_regions,
+                          "seed": seed, "resolution": resolution}
+        self._analysis, self._input = analysis, input
+        self._write, self._report = write_files, report
+        try:
+            (self.run / "checkpoints").mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise ValueError(f"`run` {os.fspath(run)!r} cannot be made a folder: {err}") from None
+        self._rows: list[dict] = []
+        self._models: list[AbstractPLRNN] = []
+        self._epochs: list[float] = []
+        self._paths: list[str | None] = []
+        self._last: tuple[float, AbstractPLRNN] | None = None
+        self._worker = AnalysisProcess() if background else None
+        self._finished = False
+        if self._worker is not None:
+            weakref.finalize(self, self._worker.kill)
+            atexit.register(self._worker.kill)
+        if self._write:
+            self._history = open(self.run / "history.csv", "w", buffering=1)
+            self._history.write(",".join(COLUMNS) + "\n")
+
+    # --- during training ---------------------------------------------------------------------
+
+    def update(self, epoch: int, model, *, loss: float | None = None, grad_norm: float | None = None,
+               lr: float | None = None, alpha: float | None = None, optimizer=None) -> None:
+        """Record epoch ``epoch`` (its loss, gradient norm, learning rate, alpha) and, every
+        ``every`` epochs, hand a copy of ``model`` to the analysis.
+
+        ``grad_norm`` is read from the model's ``.grad`` when not given, ``lr`` from
+        ``optimizer.param_groups[0]["lr"]`` when an optimizer is given.
+        """
+        if self._finished:
+            raise RuntimeError("this Monitor has finished; make a new one for another run")
+        epoch = check_int("epoch", epoch, minimum=0)
+        if self._epochs_seen and epoch <= self._epochs_seen[-1]:
+            raise ValueError(f"`epoch` must increase from one update to the next; got {epoch} after "
+                             f"{self._epochs_seen[-1]}")
+        if grad_norm is None:
+            grad_norm = _gradient_norm(model)
+        if lr is None and optimizer is not None:
+            lr = float(optimizer.param_groups[0]["lr"])
+        row = {"epoch": epoch, "loss": loss, "grad_norm": grad_norm, "lr": lr, "alpha": alpha}
+        self._rows.append(row)
+        if self._write:
+            self._history.write(",".join([str(epoch)] + [_cell(row[c]) for c in COLUMNS[1:]]) + "\n")
+        converted = analysis_model(model, self._analysis, input=self._input)
+        self._last = (epoch, converted)
+        if epoch % self.every == 0:
+            self._analyse(epoch, converted)
+
+    @property
+    def _epochs_seen(self) -> list[int]:
+        return [r["epoch"] for r in self._rows[-1:]]
+
+    @property
+    def pending(self) -> int:
+        """Analysis tasks handed over and not finished yet."""
+        return 0 if self._worker is None else self._worker.pending
+
+    def _analyse(self, epoch: float, model: AbstractPLRNN) -> None:
+        if self._models and (model.kind, model.M) != (self._models[0].kind, self._models[0].M):
+            raise ValueError(f"every model of a run must be of one kind and size; epoch {epoch} gives a "
+                             f"{model.kind} with M = {model.M}, epoch {self._epochs[0]:g} a "
+                             f"{self._models[0].kind} with M = {self._models[0].M}")
+        i = len(self._models)
+        self._models.append(model)
+        self._epochs.append(float(epoch))
+        path = None
+        if self._write:
+            path = os.fspath(save_model(model, self.run / "checkpoints" / f"epoch_{int(epoch):06d}.npz"))
+        self._paths.append(path)
+        s = self._settings
+        tasks = {f"checkpoint-{i:06d}": checkpoint_entry(model, epoch, max_order=self.max_order, seed=s["seed"])}
+        if i:
+            tasks[f"interval-{i - 1:06d}"] = interval_entry(
+                self._models[i - 1], model, (self._epochs[i - 1], float(epoch)), max_order=self.max_order,
+                seed=s["seed"], resolution=s["resolution"])
+        if self._worker is not None:
+            for key, task in tasks.items():
+                self._worker.submit(key, task)
+        else:
+            self._queued = {**getattr(self, "_queued", {}), **tasks}
+
+    # --- at the end ----------------------------------------------------------------------------
+
+    def finish(self, *, progress: bool = False) -> MonitorRecord:
+        """Wait for the analysis, then write ``RUN/events.json`` (and ``RUN/report.html``).
+
+        Raises
+        ------
+        ValueError
+            No update was given.
+        """
+        if self._finished:
+            raise RuntimeError("this Monitor has already finished")
+        if not self._rows:
+            self._close()
+            raise ValueError("nothing to analyse: `update` was never called")
+        if self._last is not None and (not self._epochs or self._last[0] > self._epochs[-1]):
+            self._analyse(*self._last)
+        if self._worker is not None:
+            done = dict(self._worker.wait())
+        else:
+            done = run_tasks(run_task, self._queued, progress=progress, description="checkpoints and intervals")
+        self._close()
+
+        def run(tasks):
+            return run_tasks(run_task, tasks, progress=progress, description="slow points")
+
+        history = {c: np.array([np.nan if r[c] is None else float(r[c]) for r in self._rows]) for c in COLUMNS}
+        history = {c: v for c, v in history.items() if c == "epoch" or np.isfinite(v).any()}
+        s = self._settings
+        record = build_record(
+            self._models, self._epochs, done, run, loss=None, loss_epochs=None, grad_norm=None,
+            history=history,
+            max_order=self.max_order, window=s["window"], ghosts=s["ghosts"], max_regions=s["max_regions"],
+            seed=s["seed"], resolution=s["resolution"], paths=self._paths, extra_settings={"every": self.every})
+        record.to_json(self.run / "events.json")
+        if self._report:
+            record.plot_report(self.run / "report.html")
+        return record
+
+    def _close(self) -> None:
+        self._finished = True
+        if self._write:
+            self._history.close()
+
+    def __enter__(self) -> Monitor:
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if kind is None and not self._finished:
+            self.finish()
+        elif not self._finished:
+            self._close()
+            if self._worker is not None:
+                self._worker.kill()
+
+
+def _gradient_norm(model) -> float | None:
+    """The 2-norm of all ``.grad`` of a torch module (None without gradients)."""
+    parameters = getattr(model, "parameters", None)
+    if not callable(parameters):
+        return None
+    grads = [p.grad for p in parameters() if getattr(p, "grad", None) is not None]
+    if not grads:
+        return None
+    import torch
+
+    return float(torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads])))
+
+
+def _cell(value) -> str:
+    return "" if value is None else repr(float(value))
