@@ -23,7 +23,7 @@ MODELS = ("plrnn", "shplrnn", "clipped-shplrnn", "alrnn")
 SETTING_FLAGS = (
     "system", "data", "test_data", "steps", "noise", "model", "latent", "hidden", "P", "observation",
     "data_seed", "forcing", "alpha", "tau", "alpha_method", "epochs", "batches_per_epoch", "batch_size",
-    "seq_len", "lr",
+    "seq_len", "lr", "optimizer",
     "regularisation", "batch_noise", "seed", "checkpoint_every", "device", "dtype", "zscore",
 )
 
@@ -94,6 +94,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--seq-len", type=positive_int, default=S, help="window length in steps (default 75)")
     p.add_argument("--lr", type=positive_float, nargs=2, default=S, metavar=("LO", "HI"),
                    help="learning rate, decaying exponentially per epoch from HI to LO (default 1e-5 1e-3)")
+    p.add_argument("--optimizer", choices=("radam", "sgd"), default=S,
+                   help="radam (default) or sgd: plain gradient descent, as in the loss-jumps paper")
     p.add_argument("--regularisation", type=nonnegative_float, default=S,
                    help="latent L2 lambda: A toward 1, the rest toward 0 (default 1e-5)")
     p.add_argument("--batch-noise", type=nonnegative_float, default=S, help="noise sd added to each batch")
@@ -110,6 +112,12 @@ def add_parser(subparsers) -> None:
     p.add_argument("--out", required=True, metavar="RUN", help="the run folder (created)")
     p.add_argument("--resume", action="store_true", help="continue the run in RUN")
     p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    p.add_argument("--monitor", action=argparse.BooleanOptionalAction, default=None,
+                   help="analyse every checkpoint while training (default on for one run): "
+                        "RUN/events.json and RUN/report.html, as `bifwatch monitor` writes")
+    p.add_argument("--monitor-order", type=positive_int, metavar="K",
+                   help="the monitor's cycle orders 1..K (default: what a 2 s search of the first "
+                        "checkpoint affords, at most 8)")
     p.set_defaults(run=run)
 
 
@@ -136,13 +144,67 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--workers and --scheduler go with --seeds (several independent runs)")
     if args.seeds and hasattr(args, "seed"):
         raise UsageError("give --seed S for one run or --seeds LIST for several, not both")
+    if args.seeds and args.monitor:
+        raise UsageError("--monitor watches one run; with --seeds, run `bifwatch monitor RUN/seed_S` on "
+                         "each seed's folder")
+    if args.monitor is False and args.monitor_order is not None:
+        raise UsageError("--monitor-order needs the monitor; drop --no-monitor")
     settings = settings_of(args)
     if args.seeds:
         return _run_seeds(args, settings)
+    watch = None if args.monitor is False else _Watch(args.out, args.monitor_order, settings.checkpoint_every)
     with stopped_by_signals(args.out, part="the run"):
-        result = train(settings, args.out, resume=args.resume, progress=not args.no_progress)
+        try:
+            result = train(settings, args.out, resume=args.resume, progress=not args.no_progress,
+                           on_checkpoint=None if watch is None else watch.checkpoint)
+        except BaseException:
+            if watch is not None:
+                watch.abandon()
+            raise
     print(result.summary())
+    if watch is not None:
+        watch.finish(progress=not args.no_progress)
     return 0 if result.status == "finished" else 1
+
+
+class _Watch:
+    """The monitor of one ``bifwatch train`` run, started at its first checkpoint."""
+
+    def __init__(self, out: str, order: int | None, every: int) -> None:
+        self.out, self.order, self.every, self.monitor = out, order, every, None
+
+    def checkpoint(self, epoch: int, path) -> None:
+        from ..models import load_model
+        from ..monitor import Monitor, affordable_order
+
+        model = load_model(path)
+        if self.monitor is None:
+            if self.order is None:
+                self.order = affordable_order(model)
+            self.monitor = Monitor(self.out, max_order=self.order, every=self.every, write_files=False)
+        self.monitor.checkpoint(epoch, model, path=path)
+
+    def abandon(self) -> None:
+        if self.monitor is not None:
+            self.monitor.abandon()
+
+    def finish(self, *, progress: bool) -> None:
+        import os
+
+        from ..training import read_history
+        from ._monitor import summary
+
+        if self.monitor is None:
+            return
+        waiting = self.monitor.pending
+        if waiting:
+            print(f"monitor: finishing the analysis of {waiting} checkpoints and intervals (orders up to "
+                  f"{self.order}) ...", flush=True)
+        record = self.monitor.finish(history=read_history(os.path.join(self.out, "history.csv")),
+                                     progress=progress)
+        for line in summary(record, record.settings.get("kind", "model")):
+            print(line)
+        print(f"wrote {os.path.join(self.out, 'events.json')} and {os.path.join(self.out, 'report.html')}")
 
 
 def _run_seeds(args, settings) -> int:

@@ -10,14 +10,12 @@ ghosts and loss jumps (docs/monitor.md).
   the analysis in a separate low-priority process.
 """
 
+from ._afford import affordable_order as affordable_order
 from ._analysis import CheckpointCycles as CheckpointCycles
 from ._analysis import Gap as Gap
 from ._analysis import TrainingEvent as TrainingEvent
 from ._folder import CheckpointFolder as CheckpointFolder
 from ._folder import read_checkpoint_folder as read_checkpoint_folder
-from ._tracks import Track as Track
-from ._tracks import region_key as region_key
-from ._tracks import track_cycles as track_cycles
 from ._ghosts import Ghost as Ghost
 from ._ghosts import new_ghosts as new_ghosts
 from ._online import Monitor as Monitor
@@ -25,9 +23,12 @@ from ._record import WINDOW as WINDOW
 from ._record import MonitorRecord as MonitorRecord
 from ._record import explain as explain
 from ._record import monitor_checkpoints as monitor_checkpoints
+from ._tracks import Track as Track
+from ._tracks import region_key as region_key
+from ._tracks import track_cycles as track_cycles
 
 __all__ = [
     "WINDOW", "CheckpointCycles", "CheckpointFolder", "Gap", "Ghost", "Monitor", "MonitorRecord", "Track",
-    "TrainingEvent", "explain", "monitor_checkpoints", "new_ghosts", "read_checkpoint_folder", "region_key",
-    "track_cycles",
+    "TrainingEvent", "affordable_order", "explain", "monitor_checkpoints", "new_ghosts",
+    "read_checkpoint_folder", "region_key", "track_cycles",
 ]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 
-
 from ..models import AbstractPLRNN
 
 

@@ -63,8 +63,8 @@ class Monitor:
 
     def __init__(self, run: str | os.PathLike, *, max_order: int = 4, every: int = 10,
                  analysis: Callable | None = None, input=None, window: float = WINDOW, ghosts: bool = True,
-                 max_regions: int = MAX_REGIONS, seed: int = 0, resolution: int = 100, background: bool = True,
-                 write_files: bool = True, report: bool = True) -> None:
+                 max_regions: int = MAX_REGIONS, seed: int = 0, resolution: int = 100,
+                 background: bool = True, write_files: bool = True, report: bool = True) -> None:
         self.run = Path(run)
         self.max_order = check_int("max_order", max_order, minimum=1)
         self.every = check_int("every", every, minimum=1)
@@ -83,6 +83,7 @@ class Monitor:
         self._epochs: list[float] = []
         self._paths: list[str | None] = []
         self._last: tuple[float, AbstractPLRNN] | None = None
+        self._queued: dict[str, tuple] = {}
         self._worker = AnalysisProcess() if background else None
         self._finished = False
         if self._worker is not None:
@@ -130,7 +131,18 @@ class Monitor:
         """Analysis tasks handed over and not finished yet."""
         return 0 if self._worker is None else self._worker.pending
 
-    def _analyse(self, epoch: float, model: AbstractPLRNN) -> None:
+    def checkpoint(self, epoch: int, model, *, path: str | os.PathLike | None = None) -> None:
+        """Hand the model of epoch ``epoch`` to the analysis now (``update`` does this every
+        ``every`` epochs). ``path``: where the caller saved it (the Monitor then writes no file)."""
+        if self._finished:
+            raise RuntimeError("this Monitor has finished; make a new one for another run")
+        epoch = check_int("epoch", epoch, minimum=0)
+        if self._epochs and epoch <= self._epochs[-1]:
+            raise ValueError(f"checkpoint epochs must increase; got {epoch} after {self._epochs[-1]:g}")
+        self._analyse(epoch, analysis_model(model, self._analysis, input=self._input),
+                      None if path is None else os.fspath(path))
+
+    def _analyse(self, epoch: int, model: AbstractPLRNN, path: str | None = None) -> None:
         if self._models and (model.kind, model.M) != (self._models[0].kind, self._models[0].M):
             raise ValueError(f"every model of a run must be of one kind and size; epoch {epoch} gives a "
                              f"{model.kind} with M = {model.M}, epoch {self._epochs[0]:g} a "
@@ -138,12 +150,12 @@ class Monitor:
         i = len(self._models)
         self._models.append(model)
         self._epochs.append(float(epoch))
-        path = None
-        if self._write:
-            path = os.fspath(save_model(model, self.run / "checkpoints" / f"epoch_{int(epoch):06d}.npz"))
+        if path is None and self._write:
+            path = os.fspath(save_model(model, self.run / "checkpoints" / f"epoch_{epoch:06d}.npz"))
         self._paths.append(path)
         s = self._settings
-        tasks = {f"checkpoint-{i:06d}": checkpoint_entry(model, epoch, max_order=self.max_order, seed=s["seed"])}
+        tasks = {f"checkpoint-{i:06d}": checkpoint_entry(model, epoch, max_order=self.max_order,
+                                                          seed=s["seed"])}
         if i:
             tasks[f"interval-{i - 1:06d}"] = interval_entry(
                 self._models[i - 1], model, (self._epochs[i - 1], float(epoch)), max_order=self.max_order,
@@ -152,46 +164,64 @@ class Monitor:
             for key, task in tasks.items():
                 self._worker.submit(key, task)
         else:
-            self._queued = {**getattr(self, "_queued", {}), **tasks}
+            self._queued.update(tasks)
 
     # --- at the end ----------------------------------------------------------------------------
 
-    def finish(self, *, progress: bool = False) -> MonitorRecord:
+    def finish(self, *, history: dict | None = None, progress: bool = False) -> MonitorRecord:
         """Wait for the analysis, then write ``RUN/events.json`` (and ``RUN/report.html``).
+
+        ``history`` (columns -> arrays, with ``epoch`` and ``loss``) replaces what ``update``
+        recorded, e.g. a trainer's own history.csv read by :func:`bifwatch.training.read_history`.
 
         Raises
         ------
         ValueError
-            No update was given.
+            Nothing was handed to the analysis (no ``update`` or ``checkpoint``).
         """
         if self._finished:
             raise RuntimeError("this Monitor has already finished")
-        if not self._rows:
+        if not self._rows and not self._models:
             self._close()
-            raise ValueError("nothing to analyse: `update` was never called")
+            raise ValueError("nothing to analyse: neither `update` nor `checkpoint` was called")
         if self._last is not None and (not self._epochs or self._last[0] > self._epochs[-1]):
             self._analyse(*self._last)
+        if not self._models:
+            self._close()
+            raise ValueError("nothing to analyse: no model was handed over")
         if self._worker is not None:
             done = dict(self._worker.wait())
         else:
-            done = run_tasks(run_task, self._queued, progress=progress, description="checkpoints and intervals")
+            done = run_tasks(run_task, self._queued, progress=progress,
+                             description="checkpoints and intervals")
         self._close()
 
         def run(tasks):
             return run_tasks(run_task, tasks, progress=progress, description="slow points")
 
-        history = {c: np.array([np.nan if r[c] is None else float(r[c]) for r in self._rows]) for c in COLUMNS}
-        history = {c: v for c, v in history.items() if c == "epoch" or np.isfinite(v).any()}
+        if history is None and self._rows:
+            history = {c: np.array([np.nan if r[c] is None else float(r[c]) for r in self._rows])
+                       for c in COLUMNS}
+            history = {c: v for c, v in history.items() if c == "epoch" or np.isfinite(v).any()}
         s = self._settings
         record = build_record(
             self._models, self._epochs, done, run, loss=None, loss_epochs=None, grad_norm=None,
             history=history,
             max_order=self.max_order, window=s["window"], ghosts=s["ghosts"], max_regions=s["max_regions"],
-            seed=s["seed"], resolution=s["resolution"], paths=self._paths, extra_settings={"every": self.every})
+            seed=s["seed"], resolution=s["resolution"], paths=self._paths,
+            extra_settings={"every": self.every, "kind": self._models[0].kind})
         record.to_json(self.run / "events.json")
         if self._report:
             record.plot_report(self.run / "report.html")
         return record
+
+    def abandon(self) -> None:
+        """Stop the analysis without a record (e.g. training was interrupted): the worker ends,
+        the files written so far stay (``bifwatch monitor RUN`` can analyse them later)."""
+        if not self._finished:
+            self._close()
+        if self._worker is not None:
+            self._worker.kill()
 
     def _close(self) -> None:
         self._finished = True
@@ -204,10 +234,8 @@ class Monitor:
     def __exit__(self, kind, value, traceback) -> None:
         if kind is None and not self._finished:
             self.finish()
-        elif not self._finished:
-            self._close()
-            if self._worker is not None:
-                self._worker.kill()
+        else:
+            self.abandon()
 
 
 def _gradient_norm(model) -> float | None:

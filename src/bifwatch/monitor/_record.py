@@ -264,7 +264,7 @@ def build_record(models: Sequence[AbstractPLRNN], epochs: list[float], done: Map
         explanations=tuple(explain(jumps, events, window=window, ghosts=found_ghosts)), settings=settings,
         jump_ghosts=tuple(ghost_links(jumps, events, found_ghosts, window=window)),
         ghosts=tuple(found_ghosts), tracks=tuple(tracks), labels=tuple(tuple(r) for r in labels),
-        event_tracks=tuple(event_tracks(between, tracks, labels, cycles)), projection=principal_axis(cycles),
+        event_tracks=tuple(event_tracks(between, labels, cycles)), projection=principal_axis(cycles),
         gradient_spikes=tuple(spikes), history=None if history is None else dict(history),
         ghost_failures=tuple(ghost_failures))
 
@@ -274,8 +274,11 @@ def _curves(loss, loss_epochs, grad_norm, history):
         loss = history.get("loss") if loss is None else loss
         loss_epochs = history.get("epoch") if loss_epochs is None else loss_epochs
         grad_norm = history.get("grad_norm") if grad_norm is None else grad_norm
-    as_array = (lambda v: None if v is None else np.asarray(v, dtype=float))
-    return as_array(loss), loss_epochs, as_array(grad_norm)
+    return _array(loss), loss_epochs, _array(grad_norm)
+
+
+def _array(values):
+    return None if values is None else np.asarray(values, dtype=float)
 
 
 def _ghosts(models, epochs, jumps, events, run, window, max_regions):

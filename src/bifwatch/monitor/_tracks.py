@@ -124,8 +124,8 @@ def _distance(a: Cycle, b: Cycle) -> float:
     return float(max(d.min(axis=0).max(), d.min(axis=1).max()))
 
 
-def event_tracks(events_between: Sequence[Sequence[TrainingEvent]], tracks: Sequence[Track],
-                 labels: Sequence[Sequence[int]], checkpoints: Sequence[CheckpointCycles]) -> list[int | None]:
+def event_tracks(events_between: Sequence[Sequence[TrainingEvent]], labels: Sequence[Sequence[int]],
+                 checkpoints: Sequence[CheckpointCycles]) -> list[int | None]:
     """The track of each event (in the order of the flattened intervals), None when none matches.
 
     An event that kills or continues a cycle belongs to the track of the cycle at the interval's

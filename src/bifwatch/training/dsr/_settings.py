@@ -46,7 +46,9 @@ class TrainSettings:
         from ``alpha_method`` every ``alpha_every`` optimiser steps, starting at ``alpha0``,
         relaxing with ``alpha_decay``).
     Optimisation
-        RAdam, learning rate decaying exponentially per epoch from ``lr[0]`` to ``lr[1]`` over
+        ``optimizer``: ``radam`` (the lab's) or ``sgd`` (plain gradient descent, as in the
+        loss-jumps paper's experiments), learning rate decaying exponentially per epoch from
+        ``lr[0]`` to ``lr[1]`` over
         ``epochs``; ``batches_per_epoch`` steps of ``batch_size`` random windows of ``seq_len``
         + 1 steps each; ``regularisation`` lambda of the latent L2 (A toward 1, the rest toward
         0); ``batch_noise``: sd of noise added to each batch; ``seed`` for everything random.
@@ -78,6 +80,7 @@ class TrainSettings:
     batch_size: int = 16
     seq_len: int = 75
     lr: tuple[float, float] = (1e-3, 1e-5)
+    optimizer: str = "radam"
     regularisation: float = 1e-5
     batch_noise: float = 0.0
     seed: int = 0
@@ -99,6 +102,10 @@ class TrainSettings:
     def differences(self, other: TrainSettings) -> list[str]:
         """Names of the settings in which ``other`` differs."""
         return [f.name for f in fields(self) if getattr(self, f.name) != getattr(other, f.name)]
+
+
+#: The optimisers ``optimizer`` names.
+OPTIMIZERS = ("radam", "sgd")
 
 
 def _choice(name: str, value, allowed) -> None:
@@ -147,6 +154,7 @@ def _check(s: TrainSettings) -> None:
     _choice("forcing", s.forcing, FORCINGS)
     _choice("alpha_method", s.alpha_method, ALPHA_METHODS)
     _choice("dtype", s.dtype, ("float32", "float64"))
+    _choice("optimizer", s.optimizer, OPTIMIZERS)
     if s.steps is not None:
         _count("steps", s.steps, minimum=2)
     for name in ("hidden", "tau", "alpha_every", "epochs", "batches_per_epoch", "batch_size",

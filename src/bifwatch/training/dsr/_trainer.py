@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,7 +51,7 @@ class Diverged(Exception):
 
 
 def train(settings: TrainSettings, out: str | os.PathLike, *, resume: bool = False,
-          progress: bool = False) -> TrainResult:
+          progress: bool = False, on_checkpoint: Callable[[int, Path], None] | None = None) -> TrainResult:
     """Train a reconstruction model as ``settings`` say, into the run folder ``out``.
 
     Parameters
@@ -63,6 +64,9 @@ def train(settings: TrainSettings, out: str | os.PathLike, *, resume: bool = Fal
         where the uninterrupted run ends. A folder without a run starts afresh.
     progress : bool, default False
         A bar with the loss and alpha, on a terminal only.
+    on_checkpoint : callable, optional
+        ``on_checkpoint(epoch, path)`` after each checkpoint file is written (on resume, first
+        for each one already there), e.g. to hand it to a :class:`bifwatch.Monitor`.
 
     Returns
     -------
@@ -83,11 +87,14 @@ def train(settings: TrainSettings, out: str | os.PathLike, *, resume: bool = Fal
     folder = RunFolder(out)
     fresh = _check_folder(folder, settings, resume)
     data = load_run_data(settings)
-    trainer = _Trainer(settings, data, folder)
+    trainer = _Trainer(settings, data, folder, on_checkpoint)
     if fresh:
         trainer.start()
     else:
         trainer.restore()
+        if on_checkpoint is not None:
+            for epoch in folder.saved_epochs():
+                on_checkpoint(epoch, folder.checkpoint(epoch))
         done = folder.read_status()
         if done.get("status") in ("finished", "diverged"):
             return trainer.result(done["status"], done.get("reason"))
@@ -118,8 +125,10 @@ def _check_folder(folder: RunFolder, settings: TrainSettings, resume: bool) -> b
 
 
 class _Trainer:
-    def __init__(self, settings: TrainSettings, data: RunData, folder: RunFolder) -> None:
+    def __init__(self, settings: TrainSettings, data: RunData, folder: RunFolder,
+                 on_checkpoint: Callable[[int, Path], None] | None = None) -> None:
         self.settings, self.data, self.folder = settings, data, folder
+        self.on_checkpoint = on_checkpoint
         dtype = getattr(torch, settings.dtype)
         device = _device(settings.device)
         N = data.N
@@ -134,7 +143,8 @@ class _Trainer:
                                  P=settings.P if settings.model == "alrnn" else None,
                                  observation=settings.observation, seed=settings.seed, dtype=dtype,
                                  device=device)
-        self.optimiser = torch.optim.RAdam(self.model.parameters(), lr=settings.lr[0])
+        optimiser = torch.optim.RAdam if settings.optimizer == "radam" else torch.optim.SGD
+        self.optimiser = optimiser(self.model.parameters(), lr=settings.lr[0])
         self.generator = torch.Generator().manual_seed(settings.seed + 7919)  # not the init's stream
         self.windows = Windows(data.trials, settings.seq_len + 1, dtype=dtype, device=device)
         self.names = [name.split(".", 1)[1] for name, _ in self.model.named_parameters()]
@@ -151,7 +161,7 @@ class _Trainer:
         self.folder.create()
         write_settings(self.settings, self.folder.config)
         self.history.start(keep_through=None)
-        save_checkpoint_file(self.folder, self.model, 0)
+        self._checkpoint(0)
         save_state(self.folder, self.model, self.optimiser, self.generator, self.progress)
         self.folder.write_status("running", epoch=0)
 
@@ -178,7 +188,7 @@ class _Trainer:
             run_epochs(self._epoch, start=p.epoch, epochs=s.epochs, save=save, every=s.checkpoint_every,
                        progress=progress, describe=describe)
         except Diverged as err:
-            save_checkpoint_file(self.folder, self.model, p.epoch)
+            self._checkpoint(p.epoch)
             save()
             self.folder.write_status("diverged", epoch=p.epoch, reason=str(err))
             return self.result("diverged", str(err))
@@ -186,10 +196,15 @@ class _Trainer:
             self.folder.write_status("interrupted", epoch=p.epoch)
             raise
         if s.epochs % s.checkpoint_every:
-            save_checkpoint_file(self.folder, self.model, s.epochs)
+            self._checkpoint(s.epochs)
             save()
         self.folder.write_status("finished", epoch=p.epoch)
         return self.result("finished", None)
+
+    def _checkpoint(self, epoch: int) -> None:
+        save_checkpoint_file(self.folder, self.model, epoch)
+        if self.on_checkpoint is not None:
+            self.on_checkpoint(epoch, self.folder.checkpoint(epoch))
 
     def result(self, status: str, reason: str | None) -> TrainResult:
         p = self.progress
@@ -218,7 +233,7 @@ class _Trainer:
         self._record(e + 1, losses, norms, parts, lr, began)
         p.epoch = e + 1
         if p.epoch % s.checkpoint_every == 0:
-            save_checkpoint_file(self.folder, self.model, p.epoch)
+            self._checkpoint(p.epoch)
 
     def _step(self) -> tuple[float, float, torch.Tensor]:
         s, p, model = self.settings, self.progress, self.model
