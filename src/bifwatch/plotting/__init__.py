@@ -14,6 +14,7 @@ from ._lowrank import plot_latent_flow as plot_latent_flow
 from ._lowrank import plot_rank_experiment as plot_rank_experiment
 from ._map import plot_map as plot_map
 from ._reconstruction import plot_reconstruction as plot_reconstruction
+from ._report import write_report as write_report
 from ._slow_points import plot_slow_points as plot_slow_points
 from ._speed import plot_speed as plot_speed
 from ._state_space import plot_cycles as plot_cycles
@@ -23,4 +24,5 @@ __all__ = [
     "plot_abrupt", "plot_collapse", "plot_confidence_experiment", "plot_cycles", "plot_da_training",
     "plot_diagram", "plot_ghost_toy", "plot_latent_flow", "plot_map", "plot_rank_experiment",
     "plot_reconstruction", "plot_slow_points", "plot_speed",
+    "write_report",
 ]
