@@ -188,8 +188,8 @@ class MonitorCallback(*_callback_bases()):
         self.record = self.monitor.finish()
 
     def on_exception(self, trainer, pl_module, exception: BaseException) -> None:
-        if self.monitor is not None:  # stops the analysis process; the Monitor does nothing if finished
-            self.monitor.__exit__(type(exception), exception, exception.__traceback__)
+        if self.monitor is not None:  # the analysis process ends; the files written so far stay
+            self.monitor.abandon()
 
     # --- helpers -----------------------------------------------------------------------------
 
