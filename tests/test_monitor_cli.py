@@ -42,7 +42,7 @@ def test_events_json_and_the_summary(folder, tmp_path, capsys):
     assert report["settings"]["max_order"] == 3
     assert report["history"]["loss"][20] == pytest.approx(0.1, rel=0.05) and report["history"]["epoch"][0] == 1
     page = (tmp_path / "m" / "report.html").read_text()
-    assert "<html" in page and "border-collision" in page
+    assert "<html" in page and "border collision (BCB)" in page
 
 
 def test_a_second_run_needs_resume_and_then_gives_the_same(folder, tmp_path, capsys):
