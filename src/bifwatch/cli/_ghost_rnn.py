@@ -8,7 +8,7 @@ import time
 
 from ._interrupts import stopped_by_signals
 from ._output import DEFAULT_STORE_DIR, default_store, remove_folder, save_figure
-from ._parser import UsageError, nonnegative_int, positive_float, positive_int
+from ._parser import UsageError, nonnegative_float, nonnegative_int, positive_float, positive_int
 
 
 def rank_value(text: str) -> int | str:
@@ -47,6 +47,12 @@ def add_parser(subparsers) -> None:
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint")
     p.add_argument("--json", metavar="OUT", help="write the run (curves, tracks, models) as JSON")
     p.add_argument("--plot", metavar="FILE", help="save the curves and tracks of the first network")
+    p.add_argument("--events", metavar="OUT",
+                   help="write the monitor's record (events.json: loss jumps explained by ghosts); "
+                   "with several networks one file per seed, OUT with -SEED before its suffix")
+    p.add_argument("--events-window", type=nonnegative_float, metavar="EPOCHS",
+                   help="ghosts seen this many epochs around a jump explain it (default 1000, at least "
+                   "one analysis interval)")
     p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     p.set_defaults(run=run)
 
@@ -56,6 +62,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.rank != 1 and args.analyse_every:
         raise UsageError("--analyse-every needs --rank 1 (the latent flow is tracked for rank one only)")
+    if args.events and (args.rank != 1 or args.analyse_every == 0):
+        raise UsageError("--events needs the latent flow tracked: --rank 1 and --analyse-every K > 0")
+    if args.events_window is not None and not args.events:
+        raise UsageError("--events-window needs --events OUT")
     models = [init_lowrank(args.units, args.rank, seed=s, readout=args.readout, confidence=args.confidence)
               for s in range(args.seed, args.seed + args.seeds)]
     path, default = _checkpoint(args)
@@ -106,6 +116,27 @@ def _write_outputs(args, result) -> None:
     if args.plot:
         save_figure(lambda: result.plot(0), args.plot)
         print(f"wrote {args.plot}")
+    if args.events:
+        _write_events(args, result)
+
+
+def _write_events(args, result) -> None:
+    """One monitor record per network (:func:`bifwatch.studies.lowrank.monitor_da`)."""
+    from ..studies.lowrank import monitor_da
+
+    root, suffix = os.path.splitext(args.events)
+    for i in range(result.S):
+        path = args.events if result.S == 1 else f"{root}-{args.seed + i}{suffix}"
+        record = monitor_da(result, i, window=args.events_window)
+        record.to_json(path)
+        print(f"wrote {path}: {_events_line(record)}")
+
+
+def _events_line(record) -> str:
+    whys = [why for why, _ in record.explanations]
+    counts = ", ".join(f"{whys.count(w)} {w}" for w in ("ghost", "divergence", "unexplained") if w in whys)
+    return (f"{len(whys)} loss jump(s)" + (f" ({counts})" if counts else "") + f", {len(record.ghosts)} "
+            f"ghost(s) appeared or deepened, window {record.settings['window']:g} epochs")
 
 
 def _checkpoint(args) -> tuple[str, bool]:

@@ -35,6 +35,8 @@ from ._latent import latent_slow_points as latent_slow_points
 from ._lowrank import LowRankRNN as LowRankRNN
 from ._lowrank import init_lowrank as init_lowrank
 from ._lowrank_torch import lowrank_torch_module as lowrank_torch_module
+from ._monitor import da_slow_points as da_slow_points
+from ._monitor import monitor_da as monitor_da
 from ._nlz import NLZResult as NLZResult
 from ._nlz import no_learning_zone as no_learning_zone
 from ._task import DATask as DATask
@@ -46,7 +48,8 @@ __all__ = [
     "AbruptLearning", "CollapseSpread", "ConfidenceRecovery", "DAEpoch", "DAGradient", "DATask",
     "DATrainingRun", "FlowCurve", "LowRankRNN", "NLZCollapse", "NLZResult", "RankEffect",
     "abrupt_learning_experiment",
-    "autograd_gradient", "collapse_experiment", "collapse_spread", "confidence_experiment", "flow_curve",
-    "init_lowrank", "latent_flow", "latent_slow_points", "lowrank_gradient", "lowrank_torch_module",
-    "no_learning_zone", "rank_experiment", "rank_one_gradient", "train_da",
+    "autograd_gradient", "collapse_experiment", "collapse_spread", "confidence_experiment", "da_slow_points",
+    "flow_curve", "init_lowrank", "latent_flow", "latent_slow_points", "lowrank_gradient",
+    "lowrank_torch_module", "monitor_da", "no_learning_zone", "rank_experiment", "rank_one_gradient",
+    "train_da",
 ]

@@ -32,7 +32,9 @@ def rank_one_summary(
         ``n_fixed`` and ``n_ghosts`` (S,) int; ``f_min`` (S,): F at its lowest local minimum
         (positive: a ghost of that depth; negative: the minimum has crossed zero and a
         saddle-node pair exists; NaN: F has no local minimum); ``fixed`` and ``ghosts``
-        (S, max_points) positions, NaN-padded.
+        (S, max_points) positions in increasing order, NaN-padded; ``fixed_slope`` (F' at
+        each fixed point, < 0 stable) and ``ghost_flow`` (F at each ghost, its depth), padded
+        in the same order.
 
     Notes
     -----
@@ -49,12 +51,15 @@ def rank_one_summary(
     s_fix, x_fix = _zeros(m, n, b, k, F)
     s_ext, x_ext, F_ext, is_min = _extrema(m, n, b, k, F)
     ghost = np.where(is_min, F_ext > 0, F_ext < 0)
+    slope_fix = flow_derivatives(m[s_fix], n[s_fix], b[s_fix], x_fix)[1]
     out = {
         "n_fixed": np.bincount(s_fix, minlength=S),
         "n_ghosts": np.bincount(s_ext[ghost], minlength=S),
         "f_min": np.full(S, np.nan),
-        "fixed": _pad(s_fix, x_fix, S, max_points),
-        "ghosts": _pad(s_ext[ghost], x_ext[ghost], S, max_points),
+        "fixed": _pad(s_fix, x_fix, x_fix, S, max_points),
+        "ghosts": _pad(s_ext[ghost], x_ext[ghost], x_ext[ghost], S, max_points),
+        "fixed_slope": _pad(s_fix, x_fix, slope_fix, S, max_points),
+        "ghost_flow": _pad(s_ext[ghost], x_ext[ghost], F_ext[ghost], S, max_points),
     }
     minima = np.flatnonzero(is_min)
     order = minima[np.argsort(-F_ext[minima], kind="stable")]  # the lowest written last wins
@@ -103,11 +108,12 @@ def _extrema(m, n, b, k, F):
     return s, x, value, lo[s, i - 1]
 
 
-def _pad(s: np.ndarray, x: np.ndarray, S: int, P: int) -> np.ndarray:
+def _pad(s: np.ndarray, x: np.ndarray, values: np.ndarray, S: int, P: int) -> np.ndarray:
+    """``values`` of each network's points in increasing x, NaN-padded to shape (S, P)."""
     out = np.full((S, P), np.nan)
     order = np.lexsort((x, s))
-    s, x = s[order], x[order]
+    s, values = s[order], values[order]
     rank = np.arange(s.size) - np.searchsorted(s, s)  # position within its network
     keep = rank < P
-    out[s[keep], rank[keep]] = x[keep]
+    out[s[keep], rank[keep]] = values[keep]
     return out

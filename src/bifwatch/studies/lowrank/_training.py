@@ -21,7 +21,8 @@ from ._training_run import DATrainingRun
 
 BACKENDS = ("auto", "closed", "numpy", "autograd")
 _CURVES = ("loss", "grad_norm", "accuracy")
-_TRACKS = ("n_fixed", "n_ghosts", "f_min", "fixed_points", "ghosts")
+_POINT_TRACKS = ("fixed_points", "ghosts", "fixed_slope", "ghost_flow")  # (S, A, MAX_POINTS) each
+_TRACKS = ("n_fixed", "n_ghosts", "f_min", *_POINT_TRACKS)
 
 
 @dataclass(frozen=True, eq=False)
@@ -159,15 +160,14 @@ class _State:
         A = -(-epochs // cadence) if cadence else 0
         curves = EpochRecord.new(_CURVES, runs=S, epochs=epochs)
         tracks = {"n_fixed": np.zeros((S, A), int), "n_ghosts": np.zeros((S, A), int),
-                  "f_min": np.full((S, A), np.nan), "fixed_points": np.full((S, A, MAX_POINTS), np.nan),
-                  "ghosts": np.full((S, A, MAX_POINTS), np.nan)}
+                  "f_min": np.full((S, A), np.nan)}
+        tracks.update({k: np.full((S, A, MAX_POINTS), np.nan) for k in _POINT_TRACKS})
         return cls(0, epochs, cadence, task, arrays, curves, tracks, np.full((S, task.steps), np.nan))
 
     def track(self, a: int, rank_one) -> None:
         summary = rank_one_summary(*rank_one)
-        for key, name in (("n_fixed", "n_fixed"), ("n_ghosts", "n_ghosts"), ("f_min", "f_min"),
-                          ("fixed", "fixed_points"), ("ghosts", "ghosts")):
-            self.tracks[name][:, a] = summary[key]
+        for name in _TRACKS:
+            self.tracks[name][:, a] = summary["fixed" if name == "fixed_points" else name]
 
     def record(self, e: int, grad) -> None:
         accuracy = np.mean((grad.outputs > 0.5) == (self.task.targets > 0.5), axis=1)
@@ -200,6 +200,10 @@ class _State:
         self.epoch, self.last_outputs = epoch, saved["last_outputs"]
         self.arrays = {k.split("/", 1)[1]: v for k, v in saved.items() if k.startswith("param/")}
         self.curves.load(saved, epoch)
+        missing = [k for k in self.tracks if f"track/{k}" not in saved]
+        if missing:
+            raise ValueError(f"checkpoint {str(path)!r} was written by an older bifwatch without the tracks "
+                             f"{', '.join(missing)}; remove it to start afresh")
         for k, v in self.tracks.items():
             v[:, :self.n_tracked(epoch)] = saved[f"track/{k}"]
 

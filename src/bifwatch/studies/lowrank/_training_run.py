@@ -37,7 +37,12 @@ class DATrainingRun:
         F at its lowest local minimum: > 0 a ghost of that depth, < 0 a saddle-node pair exists,
         NaN no local minimum.
     fixed_points, ghosts : ndarray, shape (S, A, P)
-        Their positions kappa, NaN-padded (at most P = 8 kept; the counts are exact).
+        Their positions kappa in increasing order, NaN-padded (at most P = 8 kept; the counts
+        are exact).
+    fixed_slope, ghost_flow : ndarray, shape (S, A, P)
+        F' at each fixed point (< 0: stable) and F at each ghost (its depth), in the same order:
+        with the positions, the exact latent slow points of every analysed epoch
+        (:func:`da_slow_points`).
     backend : str
         ``"closed"`` (closed-kappa BPTT), ``"numpy"`` (BPTT of any rank) or ``"autograd"`` (torch).
 
@@ -63,6 +68,8 @@ class DATrainingRun:
     f_min: np.ndarray
     fixed_points: np.ndarray
     ghosts: np.ndarray
+    fixed_slope: np.ndarray
+    ghost_flow: np.ndarray
     backend: str
 
     @property
@@ -135,7 +142,8 @@ class DATrainingRun:
             out["curve_epochs"] = list(range(0, self.epochs, every))
             out.update({k: finite_or_none(getattr(self, k)[:, ::every].tolist()) for k in _CURVES})
             out["analysis_epochs"] = self.analysis_epochs.tolist()
-            tracks = ("n_fixed", "n_ghosts", "f_min", "fixed_points", "ghosts")
+            tracks = ("n_fixed", "n_ghosts", "f_min", "fixed_points", "ghosts", "fixed_slope",
+                      "ghost_flow")
             out.update({k: finite_or_none(getattr(self, k).tolist()) for k in tracks})
         return out
 
@@ -158,7 +166,7 @@ class DATrainingRun:
 
 _CURVES = ("loss", "grad_norm", "accuracy")
 _PER_NETWORK = ("lr", "loss", "grad_norm", "accuracy", "last_outputs", "n_fixed", "n_ghosts", "f_min",
-                "fixed_points", "ghosts")
+                "fixed_points", "ghosts", "fixed_slope", "ghost_flow")
 
 
 def _count(value: int) -> str:
