@@ -57,6 +57,24 @@ def test_neighbouring_steps_of_one_sign_merge():
     assert jump.size == pytest.approx(100, rel=0.1)
 
 
+def test_a_fall_over_several_small_steps_is_one_jump():
+    """0.96 -> 0.38 in six steps of 1.17 each (none reaches min_factor 1.5): one drop of 2.53."""
+    step = (0.38 / 0.96) ** (1 / 6)
+    loss = np.r_[np.full(100, 0.96), 0.96 * step ** np.arange(1, 7), np.full(100, 0.38)]
+    loss = loss * _noisy(206, 0.003, 4)
+    (jump,) = loss_jumps(loss)
+    assert jump.direction == "drop" and 100 < jump.epoch <= 106
+    assert jump.size == pytest.approx(0.96 / 0.38, rel=0.02)
+    assert loss_jumps(loss, max_steps=5) == ()  # a fall over more steps than max_steps is a trend
+
+
+@pytest.mark.parametrize("curve", [lambda t: np.exp(-t**2 / 4e6), lambda t: 1 / (1 + t),
+                                   lambda t: np.exp(-0.01 * t * (1 + np.sin(t / 300)))],
+                         ids=["accelerating", "power-law", "drifting-rate"])
+def test_smooth_curves_whose_slope_drifts_have_no_jumps(curve):
+    assert loss_jumps(curve(np.arange(3000.0))) == ()
+
+
 def test_gradient_spikes_are_upward_only_with_their_own_min_factor():
     g = _noisy(1000, 0.01, 3)
     g[300] *= 1e3          # a spike
@@ -210,8 +228,9 @@ def test_jump_is_a_frozen_record():
     (lambda: loss_jumps(np.ones(3), threshold=0), ValueError, r"`threshold` must be a finite number > 0"),
     (lambda: loss_jumps(np.ones(3), min_factor=1.0), ValueError, r"`min_factor` must be > 1"),
     (lambda: gradient_spikes(np.ones(3), min_factor=0.5), ValueError, r"`min_factor` must be > 1"),
+    (lambda: loss_jumps(np.ones(3), max_steps=0), ValueError, r"`max_steps` must be >= 1"),
 ], ids=["zero", "negative", "minus-inf", "grad-zero", "shape", "type", "epochs-shape", "epochs-order",
-        "epochs-nan", "window", "window-type", "threshold", "min-factor", "grad-min-factor"])
+        "epochs-nan", "window", "window-type", "threshold", "min-factor", "grad-min-factor", "max-steps"])
 def test_errors(call, error, match):
     with pytest.raises(error, match=match):
         call()

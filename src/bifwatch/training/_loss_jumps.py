@@ -21,6 +21,8 @@ START_SIGMA = math.log(10.0) / 5.0
 #: never makes a jump: a step must leave the running median by at least threshold * 1e-3.
 SIGMA_FLOOR = 1e-3
 _CHUNK = 65536
+#: Most steps one jump may take.
+MAX_STEPS = 10
 
 
 @dataclass(frozen=True, eq=False)
@@ -58,7 +60,7 @@ class Jump:
 
 
 def loss_jumps(loss, *, epochs=None, window: int = 50, threshold: float = 5.0,
-               min_factor: float = 1.5) -> tuple[Jump, ...]:
+               min_factor: float = 1.5, max_steps: int = MAX_STEPS) -> tuple[Jump, ...]:
     r"""Sudden drops and spikes of a loss curve, against its recent level and noise.
 
     Parameters
@@ -72,7 +74,9 @@ def loss_jumps(loss, *, epochs=None, window: int = 50, threshold: float = 5.0,
     threshold : float, default 5.0
         Least robust z-score of a jump's step.
     min_factor : float, default 1.5
-        Least factor by which the loss must fall or rise in that one step; > 1.
+        Least factor by which the loss must fall or rise over the jump's steps; > 1.
+    max_steps : int, default 10
+        Most steps one jump may take: a longer run of flagged steps is a trend, not a jump.
 
     Returns
     -------
@@ -83,7 +87,7 @@ def loss_jumps(loss, *, epochs=None, window: int = 50, threshold: float = 5.0,
     ------
     ValueError
         For a loss <= 0 (anywhere), a wrong shape, epochs not strictly increasing or not finite,
-        ``window`` < 10, ``min_factor`` <= 1 or ``threshold`` <= 0.
+        ``window`` < 10, ``min_factor`` <= 1, ``max_steps`` < 1 or ``threshold`` <= 0.
     TypeError
         For non-numeric input.
 
@@ -95,14 +99,17 @@ def loss_jumps(loss, *, epochs=None, window: int = 50, threshold: float = 5.0,
 
     .. math::
 
-        |d_e - m_e| > \text{threshold} \cdot \sigma_e, \qquad |d_e| > \log(\text{min\_factor}),
-        \qquad \operatorname{sign}(d_e) = \operatorname{sign}(d_e - m_e),
+        |d_e - m_e| > \text{threshold} \cdot \sigma_e, \qquad
+        \operatorname{sign}(d_e) = \operatorname{sign}(d_e - m_e),
 
     with :math:`\sigma_e = \max(1.4826\,\mathrm{MAD}_e, 10^{-3})`: the step departs from the
-    recent typical step by ``threshold`` robust standard deviations, changes the loss by at
-    least ``min_factor``, and moves it the way it departs (a slower fall during a steep descent is
-    not a "drop"). Neighbouring flagged steps of one sign merge into one jump: its size is
-    exp(|sum d|) over the run, its epoch, index and z those of the steepest step.
+    recent typical step by ``threshold`` robust standard deviations and moves the loss the way
+    it departs (a slower fall during a steep descent is not a "drop"). Neighbouring flagged
+    steps of one sign merge into one run, and a run of at most ``max_steps`` steps that changes
+    the loss by at least ``min_factor`` in all is a jump: its size is exp(|sum d|) over the run,
+    its epoch, index and z those of the steepest step. So a fall by 2.5 over six epochs, none
+    of them by 1.5, is one jump; a curve whose slope drifts (flagged for many steps on end) is
+    not.
 
     The start of a run (n_e < 10) uses the steps there are (m = 0 with none) and
     σ_e >= log(10) / 5 = 0.46: at the default threshold, an early step counts only when it leaves
@@ -126,11 +133,11 @@ def loss_jumps(loss, *, epochs=None, window: int = 50, threshold: float = 5.0,
     >>> [(j.epoch, j.direction, round(j.size, 1)) for j in loss_jumps(loss)]
     [(150, 'drop', 10.7)]
     """
-    return _jumps("loss", loss, epochs, window, threshold, min_factor, ("drop", "spike"))
+    return _jumps("loss", loss, epochs, window, threshold, min_factor, max_steps, ("drop", "spike"))
 
 
 def gradient_spikes(grad_norm, *, epochs=None, window: int = 50, threshold: float = 5.0,
-                    min_factor: float = 2.0) -> tuple[Jump, ...]:
+                    min_factor: float = 2.0, max_steps: int = MAX_STEPS) -> tuple[Jump, ...]:
     """Sudden rises of the gradient norm: the rule of :func:`loss_jumps` on log |g|, spikes only.
 
     Parameters are those of :func:`loss_jumps`, with ``grad_norm`` (> 0 where finite) for
@@ -144,10 +151,10 @@ def gradient_spikes(grad_norm, *, epochs=None, window: int = 50, threshold: floa
     >>> [(j.epoch, j.direction, round(j.size)) for j in gradient_spikes(g)]
     [(60, 'spike', 10000)]
     """
-    return _jumps("grad_norm", grad_norm, epochs, window, threshold, min_factor, ("spike",))
+    return _jumps("grad_norm", grad_norm, epochs, window, threshold, min_factor, max_steps, ("spike",))
 
 
-def _jumps(name, values, epochs, window, threshold, min_factor, directions) -> tuple[Jump, ...]:
+def _jumps(name, values, epochs, window, threshold, min_factor, max_steps, directions) -> tuple[Jump, ...]:
     values = to_numpy(name, values)
     if values.ndim != 1:
         raise ValueError(f"`{name}` must have shape (E,); got shape {values.shape}")
@@ -156,7 +163,8 @@ def _jumps(name, values, epochs, window, threshold, min_factor, directions) -> t
     threshold = check_positive_float("threshold", threshold)
     min_factor = check_positive_float("min_factor", min_factor)
     if min_factor <= 1:
-        raise ValueError(f"`min_factor` must be > 1 (a factor of change per step); got {min_factor}")
+        raise ValueError(f"`min_factor` must be > 1 (a factor of change over a jump); got {min_factor}")
+    max_steps = check_int("max_steps", max_steps, minimum=1)
     nonpositive = np.flatnonzero(values <= 0)
     if nonpositive.size:
         i = int(nonpositive[0])
@@ -167,10 +175,10 @@ def _jumps(name, values, epochs, window, threshold, min_factor, directions) -> t
     d = np.diff(np.log(values[:end]))
     median, sigma = _trailing_scale(d, window)
     deviation = d - median
-    flagged = ((np.abs(deviation) > threshold * sigma) & (np.abs(d) > math.log(min_factor))
-               & (np.sign(d) == np.sign(deviation)))
+    flagged = (np.abs(deviation) > threshold * sigma) & (np.sign(d) == np.sign(deviation)) & (d != 0)
     z = deviation / sigma
-    found = [jump for jump in _merge(d, z, flagged, labels) if jump.direction in directions]
+    found = [jump for jump in _merge(d, z, flagged, labels, min_factor, max_steps)
+             if jump.direction in directions]
     if end < values.size:
         found.append(Jump(labels[end], end, "spike", math.inf, math.inf, "divergence"))
     return tuple(found)
@@ -209,8 +217,9 @@ def _trailing_scale(d: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]
     return median, sigma
 
 
-def _merge(d, z, flagged, labels) -> list[Jump]:
-    """Runs of neighbouring flagged steps of one sign, each as one Jump at its steepest step."""
+def _merge(d, z, flagged, labels, min_factor: float, max_steps: int) -> list[Jump]:
+    """Runs of neighbouring flagged steps of one sign, each as one Jump at its steepest step: those
+    of at most ``max_steps`` steps that change the loss by ``min_factor`` or more in all."""
     jumps, i, n = [], 0, d.size
     while i < n:
         if not flagged[i]:
@@ -221,6 +230,9 @@ def _merge(d, z, flagged, labels) -> list[Jump]:
             stop += 1
         steepest = i + int(np.argmax(np.abs(d[i:stop])))
         total = float(np.sum(d[i:stop]))
+        if stop - i > max_steps or abs(total) < math.log(min_factor):
+            i = stop
+            continue
         jumps.append(Jump(labels[steepest + 1], steepest + 1, "drop" if total < 0 else "spike",
                           math.exp(min(abs(total), 709.0)), float(z[steepest])))
         i = stop
