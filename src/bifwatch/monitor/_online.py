@@ -109,6 +109,8 @@ class Monitor:
         if self._epochs_seen and epoch <= self._epochs_seen[-1]:
             raise ValueError(f"`epoch` must increase from one update to the next; got {epoch} after "
                              f"{self._epochs_seen[-1]}")
+        converted = analysis_model(model, self._analysis, input=self._input)
+        self._check_same(epoch, converted)
         if grad_norm is None:
             grad_norm = _gradient_norm(model)
         if lr is None and optimizer is not None:
@@ -117,10 +119,15 @@ class Monitor:
         self._rows.append(row)
         if self._write:
             self._history.write(",".join([str(epoch)] + [_cell(row[c]) for c in COLUMNS[1:]]) + "\n")
-        converted = analysis_model(model, self._analysis, input=self._input)
         self._last = (epoch, converted)
         if epoch % self.every == 0:
             self._analyse(epoch, converted)
+
+    def _check_same(self, epoch: int, model: AbstractPLRNN) -> None:
+        first = self._models[0] if self._models else self._last[1] if self._last else None
+        if first is not None and (model.kind, model.M) != (first.kind, first.M):
+            raise ValueError(f"every model of a run must be of one kind and size; epoch {epoch} gives a "
+                             f"{model.kind} with M = {model.M}, the first a {first.kind} with M = {first.M}")
 
     @property
     def _epochs_seen(self) -> list[int]:
@@ -143,10 +150,7 @@ class Monitor:
                       None if path is None else os.fspath(path))
 
     def _analyse(self, epoch: int, model: AbstractPLRNN, path: str | None = None) -> None:
-        if self._models and (model.kind, model.M) != (self._models[0].kind, self._models[0].M):
-            raise ValueError(f"every model of a run must be of one kind and size; epoch {epoch} gives a "
-                             f"{model.kind} with M = {model.M}, epoch {self._epochs[0]:g} a "
-                             f"{self._models[0].kind} with M = {self._models[0].M}")
+        self._check_same(epoch, model)
         i = len(self._models)
         self._models.append(model)
         self._epochs.append(float(epoch))
