@@ -85,7 +85,7 @@ def test_torch_modules_gradient_norms_and_learning_rates(tmp_path):
         loss = z.square().sum()
         loss.backward()
         norms.append(float(torch.sqrt(sum(p.grad.square().sum() for p in net.parameters()))))
-        monitor.update(e, net, loss=float(loss), optimizer=optimiser, alpha=0.1)
+        monitor.update(e, net, loss=loss.item(), optimizer=optimiser, alpha=0.1)
         optimiser.step()
     record = monitor.finish()
     assert record.history["grad_norm"] == pytest.approx(norms)
