@@ -19,6 +19,9 @@ from ..models import AbstractPLRNN
 DEEPENING = 2.0
 #: Slow points of two checkpoints closer than this (relative, see SlowPoints.match) are one point.
 MATCH_TOL = 0.05
+#: A slow point left unmatched at MATCH_TOL that is this close to a slow point left over from the
+#: checkpoint before moved there (ghosts drift as training goes on): it did not appear.
+MOVE_TOL = 0.5
 #: Exact slow points cost about 2 ms per region: refuse models with more regions than this.
 MAX_REGIONS = 4096
 
@@ -56,12 +59,15 @@ def slow_points_task(task: tuple) -> SlowPoints | str:
 
 
 def new_ghosts(before: SlowPoints, after: SlowPoints, *, epochs: tuple[float, float],
-               deepening: float = DEEPENING, tol: float = MATCH_TOL) -> list[Ghost]:
+               deepening: float = DEEPENING, tol: float = MATCH_TOL, move_tol: float = MOVE_TOL
+               ) -> list[Ghost]:
     """The slow points of ``after`` that appeared since ``before`` or deepened by ``deepening``.
 
-    A slow point of ``after`` matched (:meth:`SlowPoints.match`) to a slow point of ``before``
-    deepened when q_before / q_after >= ``deepening``; matched to a fixed point it is the ghost
-    a saddle-node leaves behind, and counts as appeared; unmatched, it appeared.
+    A slow point of ``after`` matched (:meth:`SlowPoints.match`, ``tol``) to a slow point of
+    ``before`` deepened when q_before / q_after >= ``deepening``; matched to a fixed point it is
+    the ghost a saddle-node leaves behind, and counts as appeared. The slow points left
+    unmatched on both sides are matched once more at ``move_tol``: a ghost that drifted is the
+    same ghost (judged by its depth as above); what is still unmatched appeared.
 
     >>> import numpy as np
     >>> def sp(z, q):
@@ -69,10 +75,17 @@ def new_ghosts(before: SlowPoints, after: SlowPoints, *, epochs: tuple[float, fl
     ...                             jacobians=np.ones((len(q), 1, 1)), time="discrete")
     >>> [g.kind for g in new_ghosts(sp([0.0], [0.1]), sp([0.0, 3.0], [0.01, 0.2]), epochs=(0, 10))]
     ['deepened', 'appeared']
+    >>> [g.kind for g in new_ghosts(sp([0.0], [0.1]), sp([0.2], [0.09]), epochs=(0, 10))]  # it moved
+    []
     """
     e0, e1 = epochs
     matching = before.match(after, tol=tol)
     partner = {j: i for i, j in matching.pairs}
+    left = [i for i in matching.vanished if before.kind[i] == "slow"]
+    new = [j for j in matching.appeared if after.kind[j] == "slow"]
+    if left and new:
+        moved = before.select(np.array(left)).match(after.select(np.array(new)), tol=move_tol)
+        partner.update({new[b]: left[a] for a, b in moved.pairs})
     out = []
     for j in range(len(after)):
         if after.kind[j] != "slow":
