@@ -142,3 +142,30 @@ def test_new_ghosts_appeared_deepened_and_unchanged():
     # a fixed point that became slow (a saddle-node left its ghost behind) counts as appeared
     left = new_ghosts(_slow([1.0], [0.0]), _slow([1.0], [0.01]), epochs=(0, 1))
     assert [g.kind for g in left] == ["appeared"]
+
+
+# --- only the intervals near a jump --------------------------------------------------------------
+
+def test_with_intervals_jumps_only_the_interval_of_the_jump_is_followed():
+    loss = np.r_[np.full(20, 1.0), np.full(20, 0.1)]  # the jump at epoch 21: window [18, 21]
+    record = monitor_checkpoints([_model(e) for e in EPOCHS], EPOCHS, loss=loss, loss_epochs=np.arange(1, 41),
+                                 max_order=3, intervals="jumps")
+    assert record.skipped == ((0.0, 15.0), (25.0, 40.0))
+    assert [t.between for t in record.bifurcations] == [(15.0, 25.0)] * 2
+    assert record.explanations == (("bifurcation", (0, 1)),)
+    assert record.to_dict()["skipped_intervals"] == [[0.0, 15.0], [25.0, 40.0]]
+    quiet = monitor_checkpoints([_model(e) for e in EPOCHS], EPOCHS, max_order=3, intervals="jumps")
+    # no event says the fixed point went on into region 1: without the continuation it is a new track
+    assert quiet.bifurcations == () and len(quiet.skipped) == 3 and len(quiet.tracks) == 3
+    with pytest.raises(ValueError, match="`intervals` must be one of"):
+        monitor_checkpoints([_model(0)], [0], intervals="some")
+
+
+def test_jump_intervals_overlap_each_window():
+    from bifwatch.monitor import jump_intervals
+    from bifwatch.training import Jump
+
+    epochs = [0, 10, 20, 30]
+    jumps = [Jump(12, 12, "drop", 3.0, -9.0), Jump(31, 31, "spike", 3.0, 9.0)]
+    assert jump_intervals(epochs, jumps, 2.0) == [0, 1, 2]  # [9, 12] meets 0-10 and 10-20; [28, 31]: 20-30
+    assert jump_intervals(epochs, [Jump(25, 25, "drop", 3.0, -9.0)], 1.0) == [2]

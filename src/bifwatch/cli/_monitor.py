@@ -29,6 +29,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--history", metavar="FILE", help="the loss history (default RUN/history.csv if any)")
     p.add_argument("--window", type=float, default=2.0, metavar="EPOCHS",
                    help="bifurcations up to this many epochs before a jump explain it (default 2)")
+    p.add_argument("--intervals", choices=("all", "jumps"), default="all",
+                   help="follow every interval between checkpoints (default), or only those near a loss "
+                        "jump (for large models, whose continuation costs minutes per interval)")
     p.add_argument("--seed", type=nonnegative_int, default=0, help="seed of the cycle searches (default 0)")
     p.add_argument("--workers", type=positive_int, metavar="N", help="local worker processes")
     p.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler address")
@@ -49,13 +52,15 @@ def run(args: argparse.Namespace) -> int:
     history = folder.history
     store_path = os.path.join(args.out, "monitor.sqlite")
     spec = {"command": "monitor", "folder": os.path.abspath(args.run_folder), "epochs": list(folder.epochs),
-            "max_order": args.max_order, "seed": args.seed}
+            "max_order": args.max_order, "seed": args.seed,
+            **({"intervals": args.intervals} if args.intervals != "all" else {})}
 
     def compute():
         store = SweepStore(store_path, spec=spec, resume=args.resume)
         return monitor_checkpoints(
             list(folder.models()), folder.epochs, history=history, max_order=args.max_order,
-            window=args.window, seed=args.seed, paths=[os.fspath(p) for p in folder.paths], store=store,
+            window=args.window, intervals=args.intervals, seed=args.seed,
+            paths=[os.fspath(p) for p in folder.paths], store=store,
             workers=args.workers, scheduler=args.scheduler, progress=not args.no_progress)
 
     def report(record) -> None:
@@ -82,6 +87,9 @@ def summary(record, kind: str, *, most: int = 12) -> list[str]:
     failed = [c for c in record.checkpoints if c.failed] + list(record.failures)
     if failed:
         lines.append(f"not analysed: {len(failed)} checkpoint searches or intervals (see events.json)")
+    if record.skipped:
+        lines.append(f"intervals followed: {len(record.checkpoints) - 1 - len(record.skipped)} of "
+                     f"{len(record.checkpoints) - 1} (only those near a loss jump)")
     if not record.jumps:
         lines.append("loss jumps: none")
         return lines

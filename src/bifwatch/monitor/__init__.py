@@ -25,6 +25,7 @@ from ._record import EXPLANATIONS as EXPLANATIONS
 from ._record import WINDOW as WINDOW
 from ._record import MonitorRecord as MonitorRecord
 from ._record import explain as explain
+from ._record import jump_intervals as jump_intervals
 from ._record import monitor_checkpoints as monitor_checkpoints
 from ._slow_record import monitor_slow_points as monitor_slow_points
 from ._tracks import Track as Track
@@ -33,6 +34,7 @@ from ._tracks import track_cycles as track_cycles
 
 __all__ = [
     "EXPLANATIONS", "WINDOW", "CheckpointCycles", "CheckpointFolder", "Gap", "Ghost", "Monitor",
-    "MonitorRecord", "Track", "TrainingEvent", "affordable_order", "explain", "monitor_checkpoints",
-    "monitor_slow_points", "new_ghosts", "read_checkpoint_folder", "region_key", "track_cycles",
+    "MonitorRecord", "Track", "TrainingEvent", "affordable_order", "explain", "jump_intervals",
+    "monitor_checkpoints", "monitor_slow_points", "new_ghosts", "read_checkpoint_folder", "region_key",
+    "track_cycles",
 ]

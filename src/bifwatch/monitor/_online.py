@@ -16,7 +16,15 @@ from ..models import AbstractPLRNN, save_model
 from ..sweep import run_tasks
 from ._convert import analysis_model
 from ._ghosts import MAX_REGIONS
-from ._record import WINDOW, MonitorRecord, build_record, checkpoint_entry, interval_entry, run_task
+from ._record import (
+    WINDOW,
+    MonitorRecord,
+    _choice_of_intervals,
+    build_record,
+    checkpoint_entry,
+    interval_entry,
+    run_task,
+)
 from ._worker import AnalysisProcess
 
 #: The columns of the history the Monitor writes (empty cells where a value was not given).
@@ -43,8 +51,9 @@ class Monitor:
         ``analysis(module)`` returns its piecewise-linear bifwatch model.
     input : array, optional
         The constant input of an ``nn.RNN`` (default zeros).
-    window, ghosts, max_regions, seed, resolution
-        As in :func:`monitor_checkpoints`.
+    window, ghosts, max_regions, intervals, seed, resolution
+        As in :func:`monitor_checkpoints`. With ``intervals="jumps"`` only the checkpoint
+        searches run during training; the intervals the jumps ask for follow at :meth:`finish`.
     background : bool, default True
         Run the analysis in a separate low-priority process (False: in this process at
         :meth:`finish`, e.g. for debugging).
@@ -64,12 +73,15 @@ class Monitor:
     def __init__(self, run: str | os.PathLike, *, max_order: int = 4, every: int = 10,
                  analysis: Callable | None = None, input=None, window: float = WINDOW, ghosts: bool = True,
                  max_regions: int = MAX_REGIONS, seed: int = 0, resolution: int = 100,
-                 background: bool = True, write_files: bool = True, report: bool = True) -> None:
+                 intervals: str = "all", background: bool = True, write_files: bool = True,
+                 report: bool = True) -> None:
         self.run = Path(run)
         self.max_order = check_int("max_order", max_order, minimum=1)
         self.every = check_int("every", every, minimum=1)
         if not (isinstance(window, int | float) and math.isfinite(window) and window >= 0):
             raise ValueError(f"`window` must be a finite number >= 0; got {window!r}")
+        _choice_of_intervals(intervals)
+        self.intervals = intervals
         self._settings = {"window": float(window), "ghosts": bool(ghosts), "max_regions": max_regions,
                           "seed": seed, "resolution": resolution}
         self._analysis, self._input = analysis, input
@@ -160,7 +172,7 @@ class Monitor:
         s = self._settings
         tasks = {f"checkpoint-{i:06d}": checkpoint_entry(model, epoch, max_order=self.max_order,
                                                           seed=s["seed"])}
-        if i:
+        if i and self.intervals == "all":
             tasks[f"interval-{i - 1:06d}"] = interval_entry(
                 self._models[i - 1], model, (self._epochs[i - 1], float(epoch)), max_order=self.max_order,
                 seed=s["seed"], resolution=s["resolution"])
@@ -212,7 +224,7 @@ class Monitor:
             self._models, self._epochs, done, run, loss=None, loss_epochs=None, grad_norm=None,
             history=history,
             max_order=self.max_order, window=s["window"], ghosts=s["ghosts"], max_regions=s["max_regions"],
-            seed=s["seed"], resolution=s["resolution"], paths=self._paths,
+            seed=s["seed"], resolution=s["resolution"], paths=self._paths, intervals=self.intervals,
             extra_settings={"every": self.every, "kind": self._models[0].kind})
         record.to_json(self.run / "events.json")
         if self._report:

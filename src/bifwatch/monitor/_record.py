@@ -63,6 +63,7 @@ class MonitorRecord:
     gradient_spikes: tuple[Jump, ...] = ()
     history: Mapping[str, np.ndarray] | None = None
     ghost_failures: tuple[tuple[float, str], ...] = ()
+    skipped: tuple[tuple[float, float], ...] = ()
 
     @property
     def epochs(self) -> list[float]:
@@ -98,6 +99,7 @@ class MonitorRecord:
             "projection": None if project is None else project.to_dict(),
             "gaps": [g.to_dict() for g in self.gaps],
             "failed_intervals": [{"between": list(f.between), "reason": f.reason} for f in self.failures],
+            "skipped_intervals": [list(between) for between in self.skipped],
             "settings": self.settings,
         }
         if self.history is not None:
@@ -165,9 +167,10 @@ def ghost_links(jumps: Sequence[Jump], events: Sequence[TrainingEvent], ghosts: 
 def monitor_checkpoints(models: Sequence[AbstractPLRNN], epochs: Sequence[float], *, loss=None,
                         loss_epochs=None, grad_norm=None, history: Mapping[str, Sequence] | None = None,
                         max_order: int = 4, window: float = WINDOW, ghosts: bool = True,
-                        max_regions: int = MAX_REGIONS, seed: int = 0, resolution: int = 100,
-                        paths: Sequence[str] | None = None, store: SweepStore | None = None,
-                        workers: int | None = None, scheduler=None, progress: bool = False) -> MonitorRecord:
+                        max_regions: int = MAX_REGIONS, intervals: str = "all", seed: int = 0,
+                        resolution: int = 100, paths: Sequence[str] | None = None,
+                        store: SweepStore | None = None, workers: int | None = None, scheduler=None,
+                        progress: bool = False) -> MonitorRecord:
     """Analyse a run from its checkpoints and loss curve: cycles, bifurcations, ghosts, jumps, gaps.
 
     Parameters
@@ -193,6 +196,10 @@ def monitor_checkpoints(models: Sequence[AbstractPLRNN], epochs: Sequence[float]
     max_regions : int, default 4096
         Models with more linear regions than this get no ghost search (recorded in
         ``ghost_failures``); each region costs about 2 ms.
+    intervals : {"all", "jumps"}, default "all"
+        Follow every interval between checkpoints, or only those that overlap a jump's window
+        (:func:`jump_intervals`; the others are listed in ``skipped``): for large models, whose
+        continuation costs a minute per interval, this is what makes monitoring affordable.
     store, workers, scheduler, progress
         How the checkpoint searches, interval continuations and slow-point searches run (see
         :func:`bifwatch.sweep.run_tasks`): each is one task, kept in ``store`` as it finishes,
@@ -211,15 +218,37 @@ def monitor_checkpoints(models: Sequence[AbstractPLRNN], epochs: Sequence[float]
     point that appeared or deepened makes it a ``ghost`` jump.
     """
     epochs = _check_epochs(models, epochs)
+    _choice_of_intervals(intervals)
 
     def run(tasks: dict[str, tuple]) -> dict:
         return run_tasks(_run_task, tasks, store=store, workers=workers, scheduler=scheduler,
                          progress=progress, description="checkpoints and intervals")
 
-    done = run(analysis_tasks(models, epochs, max_order=max_order, seed=seed, resolution=resolution))
-    return build_record(models, epochs, done, run, loss=loss, loss_epochs=loss_epochs, grad_norm=grad_norm,
-                        history=history, max_order=max_order, window=window, ghosts=ghosts,
-                        max_regions=max_regions, seed=seed, resolution=resolution, paths=paths)
+    tasks = analysis_tasks(models, epochs, max_order=max_order, seed=seed, resolution=resolution)
+    if intervals != "all":
+        tasks = {k: v for k, v in tasks.items() if k.startswith("checkpoint-")}
+    return build_record(models, epochs, run(tasks), run, loss=loss, loss_epochs=loss_epochs,
+                        grad_norm=grad_norm, history=history, max_order=max_order, window=window,
+                        ghosts=ghosts, max_regions=max_regions, intervals=intervals, seed=seed,
+                        resolution=resolution, paths=paths)
+
+
+#: How many intervals are followed: every one, or those a jump's window overlaps.
+INTERVALS = ("all", "jumps")
+
+
+def _choice_of_intervals(intervals) -> None:
+    if intervals not in INTERVALS:
+        raise ValueError(f"`intervals` must be one of {INTERVALS}; got {intervals!r}")
+
+
+def jump_intervals(epochs: Sequence[float], jumps: Sequence[Jump], window: float) -> list[int]:
+    """The intervals [e_i, e_{i+1}] that overlap the window [e - 1 - window, e] of some jump."""
+    wanted = set()
+    for jump in jumps:
+        lo, hi = jump.epoch - 1 - window, jump.epoch
+        wanted.update(i for i in range(len(epochs) - 1) if epochs[i] <= hi and epochs[i + 1] >= lo)
+    return sorted(wanted)
 
 
 def _check_epochs(models, epochs) -> list[float]:
@@ -235,13 +264,25 @@ def _check_epochs(models, epochs) -> list[float]:
 def build_record(models: Sequence[AbstractPLRNN], epochs: list[float], done: Mapping[str, object],
                  run: Callable[[dict[str, tuple]], dict], *, loss, loss_epochs, grad_norm, history,
                  max_order: int, window: float, ghosts: bool, max_regions: int, seed: int, resolution: int,
-                 paths: Sequence[str] | None, extra_settings: Mapping | None = None) -> MonitorRecord:
-    """The record from finished :func:`analysis_tasks` (``done``); ``run`` computes the slow-point
-    tasks the ghost step asks for. Shared by :func:`monitor_checkpoints` and the online Monitor."""
+                 paths: Sequence[str] | None, intervals: str = "all", extra_settings: Mapping | None = None
+                 ) -> MonitorRecord:
+    """The record from finished :func:`analysis_tasks` (``done``); ``run`` computes the tasks
+    still missing (intervals a jump asks for, slow points). Shared by :func:`monitor_checkpoints`
+    and the online Monitor."""
     loss, loss_epochs, grad_norm = _curves(loss, loss_epochs, grad_norm, history)
+    jumps = () if loss is None else loss_jumps(loss, epochs=loss_epochs)
+    n = len(models) - 1
+    wanted = set(range(n)) if intervals == "all" else set(jump_intervals(epochs, jumps, window))
+    missing = {f"interval-{i:06d}": interval_entry(models[i], models[i + 1], (epochs[i], epochs[i + 1]),
+                                                   max_order=max_order, seed=seed, resolution=resolution)
+               for i in sorted(wanted) if f"interval-{i:06d}" not in done}
+    done = {**done, **(run(missing) if missing else {})}
     cycles = [done[f"checkpoint-{i:06d}"] for i in range(len(models))]
     events, failures, gaps, between = [], [], [], []
-    for i in range(len(models) - 1):
+    for i in range(n):
+        if i not in wanted:
+            between.append([])
+            continue
         found = done[f"interval-{i:06d}"]
         if isinstance(found, IntervalFailure):
             failures.append(found)
@@ -250,14 +291,14 @@ def build_record(models: Sequence[AbstractPLRNN], epochs: list[float], done: Map
         events.extend(found)
         between.append(found)
         gaps.extend(gaps_between(cycles[i], cycles[i + 1], found, max_order))
-    jumps = () if loss is None else loss_jumps(loss, epochs=loss_epochs)
     spikes = () if grad_norm is None else gradient_spikes(grad_norm, epochs=loss_epochs)
     found_ghosts, ghost_failures = [], []
     if ghosts and jumps:
         found_ghosts, ghost_failures = _ghosts(models, epochs, jumps, events, run, window, max_regions)
     tracks, labels = track_cycles(cycles, between)
     settings = {"max_order": max_order, "window": window, "seed": seed, "resolution": resolution,
-                "ghosts": ghosts, "max_regions": max_regions, **(extra_settings or {})}
+                "ghosts": ghosts, "max_regions": max_regions, "intervals": intervals,
+                **(extra_settings or {})}
     return MonitorRecord(
         checkpoints=tuple(cycles), paths=tuple(paths) if paths else (None,) * len(cycles),
         bifurcations=tuple(events), failures=tuple(failures), gaps=tuple(gaps), jumps=tuple(jumps),
@@ -266,7 +307,8 @@ def build_record(models: Sequence[AbstractPLRNN], epochs: list[float], done: Map
         ghosts=tuple(found_ghosts), tracks=tuple(tracks), labels=tuple(tuple(r) for r in labels),
         event_tracks=tuple(event_tracks(between, labels, cycles)), projection=principal_axis(cycles),
         gradient_spikes=tuple(spikes), history=None if history is None else dict(history),
-        ghost_failures=tuple(ghost_failures))
+        ghost_failures=tuple(ghost_failures),
+        skipped=tuple((epochs[i], epochs[i + 1]) for i in range(n) if i not in wanted))
 
 
 def _curves(loss, loss_epochs, grad_norm, history):
