@@ -72,8 +72,9 @@ class MonitorCallback(*_callback_bases()):
     alpha : None, str or callable, default None
         The GTF alpha to record each epoch: an attribute name of the LightningModule or
         ``alpha(pl_module)``.
-    window, ghosts, max_regions, seed, resolution, background, report
-        As for :class:`bifwatch.Monitor` (``report=False``: no ``report.html``).
+    window, ghosts, max_regions, seed, resolution, intervals, background, report
+        As for :class:`bifwatch.Monitor` (``intervals="jumps"``: only the intervals around loss
+        jumps are followed, at the end; ``report=False``: no ``report.html``).
 
     Attributes
     ----------
@@ -131,7 +132,8 @@ class MonitorCallback(*_callback_bases()):
                  analysis: Callable | None = None, input=None, model: str | Callable | None = None,
                  loss_key: str | None = "train_loss", alpha: str | Callable | None = None,
                  window: float = WINDOW, ghosts: bool = True, max_regions: int = MAX_REGIONS, seed: int = 0,
-                 resolution: int = 100, background: bool = True, report: bool = True) -> None:
+                 resolution: int = 100, intervals: str = "all", background: bool = True,
+                 report: bool = True) -> None:
         super().__init__()
         if analysis is not None and not callable(analysis):
             raise TypeError(f"`analysis` must be a function of the module or None; got "
@@ -146,7 +148,8 @@ class MonitorCallback(*_callback_bases()):
         self._options = {"max_order": check_int("max_order", max_order, minimum=1),
                          "every": check_int("every", every, minimum=1), "analysis": analysis, "input": input,
                          "window": window, "ghosts": ghosts, "max_regions": max_regions, "seed": seed,
-                         "resolution": resolution, "background": background, "report": report}
+                         "resolution": resolution, "intervals": intervals, "background": background,
+                         "report": report}
         self.monitor: Monitor | None = None
         self.record: MonitorRecord | None = None
         self._started = False
