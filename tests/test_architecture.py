@@ -25,6 +25,7 @@ FLOORS = {
     "bifurcations": 3, "ghosts": 3,
     "training": 4,
     "studies": 5, "studies.toy": 5, "studies.lowrank": 5, "studies.loss_jumps": 5,
+    "studies.demo": 5,
     "monitor": 5,
     "plotting": 6,
     "cli": 7, "__main__": 7,

@@ -176,3 +176,28 @@ def test_train_monitor_flags_that_do_not_fit(tmp_path, capsys):
                 match=r"--monitor watches one run")
     usage_error(capsys, *TRAIN, "--no-monitor", "--monitor-order", "2", "--out", str(tmp_path / "b"),
                 match=r"--monitor-order needs the monitor")
+
+
+def test_an_update_without_a_loss_is_a_checkpoint_not_a_divergence(tmp_path):
+    monitor = bw.Monitor(tmp_path / "r", max_order=2, every=2, report=False, background=False)
+    monitor.update(0, _model(0))  # the initial model, before any step
+    for e in range(1, 6):
+        monitor.update(e, _model(e), loss=1 / e)
+    record = monitor.finish()
+    assert record.jumps == () and record.history["epoch"].tolist() == [1, 2, 3, 4, 5]
+    assert "grad_norm" not in record.history and [c.epoch for c in record.checkpoints] == [0, 2, 4, 5]
+    nan = bw.Monitor(tmp_path / "nan", max_order=1, every=1, report=False, background=False)
+    nan.update(0, _model(0), loss=1.0)
+    nan.update(1, _model(1), loss=float("nan"))
+    assert [j.kind for j in nan.finish().jumps] == ["divergence"]  # a NaN that was given is one
+
+
+def test_the_worker_stops_whatever_happens(tmp_path):
+    monitor = bw.Monitor(tmp_path / "a", report=False)
+    with pytest.raises(ValueError, match="nothing to analyse"):
+        monitor.finish()
+    assert monitor._worker._proc.poll() is not None
+    done = bw.Monitor(tmp_path / "b", max_order=1, every=1, report=False)
+    done.update(0, _model(0), loss=1.0)
+    done.finish()
+    assert done._worker._proc.poll() == 0 and done._worker._proc.stdout.closed

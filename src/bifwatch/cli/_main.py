@@ -9,7 +9,7 @@ import warnings
 from collections.abc import Iterator
 
 from .. import __version__
-from . import _cycles, _diagram, _evaluate, _ghost, _map, _monitor, _reproduce, _train
+from . import _cycles, _demo, _diagram, _evaluate, _ghost, _map, _monitor, _reproduce, _train
 from ._interrupts import BROKEN_PIPE_STATUS, kept_store_words, report_interrupt, safe_stdout, silence_stdout
 from ._output import check_output_paths
 from ._parser import Parser, UsageError, cli_words, fail
@@ -28,6 +28,7 @@ def build_parser() -> Parser:
     _train.add_parser(sub)
     _evaluate.add_parser(sub)
     _monitor.add_parser(sub)
+    _demo.add_parser(sub)
     examples = sub.add_parser("examples", help="list the bundled example models")
     examples.set_defaults(run=_list_examples)
     return parser

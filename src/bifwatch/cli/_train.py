@@ -21,7 +21,7 @@ MODELS = ("plrnn", "shplrnn", "clipped-shplrnn", "alrnn")
 
 #: Flag -> TrainSettings field, for the flags that set one (argparse dest is the field name).
 SETTING_FLAGS = (
-    "system", "data", "test_data", "steps", "noise", "model", "latent", "hidden", "P", "observation",
+    "system", "data", "test_data", "steps", "noise", "model", "latent", "hidden", "P", "observation", "init",
     "data_seed", "forcing", "alpha", "tau", "alpha_method", "epochs", "batches_per_epoch", "batch_size",
     "seq_len", "lr", "optimizer",
     "regularisation", "batch_noise", "seed", "checkpoint_every", "device", "dtype", "zscore",
@@ -79,6 +79,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--P", type=nonnegative_int, default=S, help="rectified units of the ALRNN (default 2)")
     p.add_argument("--observation", choices=("identity", "affine"), default=S,
                    help="identity: the first N latent units are the data (default); affine: x = B z")
+    p.add_argument("--init", metavar="MODEL.npz", default=S,
+                   help="start from this model's parameters (same kind and sizes) instead of the "
+                        "initialisation")
     p.add_argument("--forcing", choices=("none", "stf", "gtf", "agtf"), default=S,
                    help="teacher forcing (default gtf)")
     p.add_argument("--alpha", type=fraction, default=S, help="GTF's alpha (default 0.125)")

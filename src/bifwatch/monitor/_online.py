@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import atexit
 import math
 import os
 import weakref
@@ -99,8 +98,7 @@ class Monitor:
         self._worker = AnalysisProcess() if background else None
         self._finished = False
         if self._worker is not None:
-            weakref.finalize(self, self._worker.kill)
-            atexit.register(self._worker.kill)
+            weakref.finalize(self, self._worker.kill)  # also at interpreter exit
         if self._write:
             self._history = open(self.run / "history.csv", "w", buffering=1)
             self._history.write(",".join(COLUMNS) + "\n")
@@ -198,12 +196,12 @@ class Monitor:
         if self._finished:
             raise RuntimeError("this Monitor has already finished")
         if not self._rows and not self._models:
-            self._close()
+            self.abandon()
             raise ValueError("nothing to analyse: neither `update` nor `checkpoint` was called")
         if self._last is not None and (not self._epochs or self._last[0] > self._epochs[-1]):
             self._analyse(*self._last)
         if not self._models:
-            self._close()
+            self.abandon()
             raise ValueError("nothing to analyse: no model was handed over")
         if self._worker is not None:
             done = dict(self._worker.wait())
@@ -215,10 +213,8 @@ class Monitor:
         def run(tasks):
             return run_tasks(run_task, tasks, progress=progress, description="slow points")
 
-        if history is None and self._rows:
-            history = {c: np.array([np.nan if r[c] is None else float(r[c]) for r in self._rows])
-                       for c in COLUMNS}
-            history = {c: v for c, v in history.items() if c == "epoch" or np.isfinite(v).any()}
+        if history is None:
+            history = _history(self._rows)
         s = self._settings
         record = build_record(
             self._models, self._epochs, done, run, loss=None, loss_epochs=None, grad_norm=None,
@@ -252,6 +248,17 @@ class Monitor:
             self.finish()
         else:
             self.abandon()
+
+
+def _history(rows: list[dict]) -> dict[str, np.ndarray] | None:
+    """The updates that gave a loss, with each column every one of them gave (None: no loss at all).
+
+    An update without a loss (e.g. the initial model at epoch 0) is a checkpoint, not a point of
+    the loss curve; a NaN loss that was given is one, a divergence."""
+    rows = [r for r in rows if r["loss"] is not None]
+    if not rows:
+        return None
+    return {c: np.array([float(r[c]) for r in rows]) for c in COLUMNS if all(r[c] is not None for r in rows)}
 
 
 def _gradient_norm(model) -> float | None:

@@ -41,6 +41,8 @@ class TrainSettings:
     Model
         ``model`` kind, ``latent`` M (default N), ``hidden`` L (shallow kinds), ``P`` (ALRNN,
         default 2), ``observation`` (identity: the first N latent units are the data; affine).
+        ``init``: a model file (``.npz`` readable by :func:`bifwatch.load_model`, of the same
+        kind and sizes) whose parameters replace the initialisation of the latent model.
     Forcing
         ``forcing``: none, stf (every ``tau`` steps), gtf (constant ``alpha``) or agtf (alpha
         from ``alpha_method`` every ``alpha_every`` optimiser steps, starting at ``alpha0``,
@@ -68,6 +70,7 @@ class TrainSettings:
     hidden: int = 50
     P: int = 2
     observation: str = "identity"
+    init: str | None = None
     forcing: str = "gtf"
     alpha: float = 0.125
     tau: int = 16
@@ -139,7 +142,7 @@ def _check(s: TrainSettings) -> None:
             object.__setattr__(s, "noise", 0.0 if cycle else 0.05)
     elif s.steps is not None or s.noise is not None:
         raise ValueError("`steps` and `noise` apply to a built-in `system`, not to `data` from a file")
-    for name in ("data", "test_data"):
+    for name in ("data", "test_data", "init"):
         value = getattr(s, name)
         if value is not None and not isinstance(value, str | os.PathLike):
             raise ValueError(f"`{name}` must be a path (a string); got {value!r}")

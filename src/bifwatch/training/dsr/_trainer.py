@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from ...models.nn import build_model
@@ -101,6 +102,27 @@ def train(settings: TrainSettings, out: str | os.PathLike, *, resume: bool = Fal
     return trainer.run(progress)
 
 
+def _start_from(model, path: str, kind: str) -> None:
+    """Copy the parameters of the model file ``path`` into ``model.latent`` (same kind and sizes)."""
+    from ...models import load_model
+
+    try:
+        start = load_model(path)
+    except (OSError, ValueError, TypeError) as err:
+        raise ValueError(f"--init {path!r} is not a readable model file: {err}") from None
+    if start.kind != kind:
+        raise ValueError(f"--init {path!r} holds a {start.kind}; the run trains a {kind}")
+    ours = model.latent.to_analysis().parameters()
+    theirs = start.parameters()
+    shapes = {k: np.shape(v) for k, v in ours.items()}
+    if {k: np.shape(v) for k, v in theirs.items()} != shapes:
+        raise ValueError(f"--init {path!r}: its parameters have the shapes "
+                         f"{ {k: np.shape(v) for k, v in theirs.items()} }; the run's model needs {shapes}")
+    latent = type(model.latent).from_analysis(start, dtype=next(model.parameters()).dtype,
+                                              device=next(model.parameters()).device)
+    model.latent.load_state_dict(latent.state_dict())
+
+
 def _check_folder(folder: RunFolder, settings: TrainSettings, resume: bool) -> bool:
     """True for a fresh start; refuses a folder that holds something else or another run."""
     if folder.root.exists() and not folder.root.is_dir():
@@ -143,6 +165,8 @@ class _Trainer:
                                  P=settings.P if settings.model == "alrnn" else None,
                                  observation=settings.observation, seed=settings.seed, dtype=dtype,
                                  device=device)
+        if settings.init is not None:
+            _start_from(self.model, settings.init, settings.model)
         optimiser = torch.optim.RAdam if settings.optimizer == "radam" else torch.optim.SGD
         self.optimiser = optimiser(self.model.parameters(), lr=settings.lr[0])
         self.generator = torch.Generator().manual_seed(settings.seed + 7919)  # not the init's stream
