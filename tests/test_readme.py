@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
@@ -39,8 +41,29 @@ def test_readme_ghost_example_runs(tmp_path, monkeypatch):
     assert f"{toy.critical_lr:.3g}" == "9.13e-10"
 
 
-def test_readme_main_job_shows_a_stable_object(tmp_path, monkeypatch, capsys):
-    """The main job's figure has something worth seeing: a stable cycle, labelled in a legend."""
+def test_readme_main_job_is_the_demo(tmp_path, monkeypatch, capsys):
+    """The main job installs the torch extra and runs `bifwatch demo` (here at a small size; the full
+    demo runs in tests/test_demo.py, marked slow): it names its report and what it found."""
+    pytest.importorskip("torch", reason="the demo trains with PyTorch")
+    from cli_run import ok
+
+    import bifwatch.studies.demo as demo
+
+    line = next(x for x in README.read_text().splitlines() if "python -m bifwatch demo" in x)
+    install, command = line.split(" && ")
+    assert install == 'python -m pip install -c constraints.txt -e ".[torch]"'
+    args = command.split("python -m bifwatch ", 1)[1].split()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(demo, "DEMO", demo.DemoSettings(epochs=8, checkpoint_every=4, max_order=3, steps=100))
+    out = ok(capsys, *args, "--no-progress")
+    name = args[args.index("--out") + 1]
+    folder = tmp_path / name
+    assert f"report: {name}/report.html" in out and "loss jumps:" in out
+    assert (folder / "report.html").stat().st_size > 10_000 and (folder / "events.json").exists()
+
+
+def test_readme_cycle_example_shows_a_stable_object(tmp_path, monkeypatch, capsys):
+    """The first look's figure has something worth seeing: a stable cycle, labelled in a legend."""
     import matplotlib
 
     matplotlib.use("Agg")
