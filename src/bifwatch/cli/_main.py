@@ -20,6 +20,7 @@ def build_parser() -> Parser:
     parser = Parser(prog="bifwatch", description=about)
     parser.add_argument("--version", action="version", version=f"bifwatch {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    _demo.add_parser(sub)
     _cycles.add_parser(sub)
     _diagram.add_parser(sub)
     _map.add_parser(sub)
@@ -28,7 +29,6 @@ def build_parser() -> Parser:
     _train.add_parser(sub)
     _evaluate.add_parser(sub)
     _monitor.add_parser(sub)
-    _demo.add_parser(sub)
     examples = sub.add_parser("examples", help="list the bundled example models")
     examples.set_defaults(run=_list_examples)
     return parser

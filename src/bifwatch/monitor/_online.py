@@ -61,12 +61,20 @@ class Monitor:
 
     Examples
     --------
-    >>> import bifwatch as bw                                   # doctest: +SKIP
-    >>> monitor = bw.Monitor("RUN", max_order=4, every=10)      # doctest: +SKIP
-    >>> for epoch in range(epochs):                             # doctest: +SKIP
-    ...     loss = step(model)
-    ...     monitor.update(epoch, model, loss=loss.item())
-    >>> record = monitor.finish()   # RUN/events.json, RUN/report.html
+    A 1-D map whose fixed point crosses its switching point at epoch 20 (a border collision that
+    gives birth to a stable 2-cycle), with the loss dropping just after:
+
+    >>> import bifwatch as bw, tempfile
+    >>> run = tempfile.mkdtemp()
+    >>> monitor = bw.Monitor(run, max_order=2, every=5, report=False)
+    >>> for epoch in range(41):       # in a real loop: a training step, then update
+    ...     model = bw.PLRNN(A=[0.5], W=[[-1.7]], h=[-1 + epoch / 20])
+    ...     monitor.update(epoch, model, loss=1.0 if epoch < 21 else 0.1)
+    >>> record = monitor.finish()     # RUN/events.json (and RUN/report.html unless report=False)
+    >>> [(round(t.epoch, 6), t.event.type, t.event.outcome) for t in record.bifurcations]
+    [(20.0, 'border-collision', 'persists'), (20.0, 'border-collision', 'born')]
+    >>> record.explanations
+    (('bifurcation', (0, 1)),)
     """
 
     def __init__(self, run: str | os.PathLike, *, max_order: int = 4, every: int = 10,
