@@ -201,3 +201,15 @@ def test_the_worker_stops_whatever_happens(tmp_path):
     done.update(0, _model(0), loss=1.0)
     done.finish()
     assert done._worker._proc.poll() == 0 and done._worker._proc.stdout.closed
+
+
+def test_a_dead_analysis_process_loses_nothing(tmp_path):
+    monitor = bw.Monitor(tmp_path / "r", max_order=3, every=5, report=False)
+    for e in range(26):
+        monitor.update(e, _model(e), loss=_loss(e))
+    monitor._worker._proc.kill()  # killed (e.g. out of memory) with work in hand
+    with pytest.warns(RuntimeWarning, match="finishing its tasks in this process"):
+        record = monitor.finish()
+    assert [c.epoch for c in record.checkpoints] == [0.0, 5.0, 10.0, 15.0, 20.0, 25.0]
+    assert all(c.result is not None for c in record.checkpoints)
+    assert [t.epoch for t in record.bifurcations] == pytest.approx([20.0, 20.0], abs=1e-9)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 import weakref
 from collections.abc import Callable
 from pathlib import Path
@@ -182,11 +183,10 @@ class Monitor:
             tasks[f"interval-{i - 1:06d}"] = interval_entry(
                 self._models[i - 1], model, (self._epochs[i - 1], float(epoch)), max_order=self.max_order,
                 seed=s["seed"], resolution=s["resolution"])
+        self._queued.update(tasks)
         if self._worker is not None:
             for key, task in tasks.items():
                 self._worker.submit(key, task)
-        else:
-            self._queued.update(tasks)
 
     # --- at the end ----------------------------------------------------------------------------
 
@@ -211,11 +211,17 @@ class Monitor:
         if not self._models:
             self.abandon()
             raise ValueError("nothing to analyse: no model was handed over")
+        done: dict = {}
         if self._worker is not None:
-            done = dict(self._worker.wait())
-        else:
-            done = run_tasks(run_task, self._queued, progress=progress,
-                             description="checkpoints and intervals")
+            try:
+                done = dict(self._worker.wait())
+            except RuntimeError as err:  # the process died: what it did not answer is done here
+                warnings.warn(f"{err}; finishing its tasks in this process", RuntimeWarning, stacklevel=2)
+                done = dict(self._worker.results)
+        missing = {key: task for key, task in self._queued.items() if key not in done}
+        if missing:
+            done.update(run_tasks(run_task, missing, progress=progress,
+                                  description="checkpoints and intervals"))
         self._close()
 
         def run(tasks):

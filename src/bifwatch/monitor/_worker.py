@@ -55,8 +55,7 @@ class AnalysisProcess:
         self._proc.stdout.close()
         code = self._proc.wait()
         if code != 0:
-            raise RuntimeError(f"the monitor's analysis process exited with status {code} (see its messages "
-                               "above); the checkpoints are saved, so `bifwatch monitor RUN` can redo it")
+            raise RuntimeError(f"the monitor's analysis process exited with status {code}")
         return self.results
 
     def kill(self) -> None:
