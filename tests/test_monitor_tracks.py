@@ -82,7 +82,17 @@ def test_events_json_holds_tracks_history_and_the_new_keys(record, tmp_path):
                               "spectral_radius": pytest.approx([0.5, 0.5, 1.2, 1.2]),
                               "stable": [True, True, False, False]}
     assert [b["track"] for b in d["bifurcations"]] == [0, 1]
+    assert [b["signature"] for b in d["bifurcations"]] == [True, True]  # turns unstable; is born
     assert d["loss_jumps"][0]["ghosts"] == [] and d["loss_jumps"][0]["explanation"] == "bifurcation"
+
+
+def test_a_border_collision_that_changes_no_stability_is_no_signature_event():
+    from bifwatch.monitor import TrainingEvent
+
+    event = bw.BifurcationEvent(value=0.5, type="border-collision", order=1, points=np.zeros((1, 1)),
+                                multipliers=np.array([0.5]), stability_before="stable node",
+                                stability_after="stable node", outcome="persists")
+    assert not TrainingEvent(5.0, (0.0, 10.0), 0.5, event).signature
 
 
 # --- ghosts: z' = 0.5 z + relu(z) + h, h > 0: no fixed point; the slow point z = 0 with q = h^2 / 2 ---

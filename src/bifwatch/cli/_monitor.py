@@ -82,8 +82,9 @@ def summary(record, kind: str, *, most: int = 12) -> list[str]:
              f"{record.settings['max_order']}"]
     types = Counter(t.event.type for t in record.bifurcations)
     words = ", ".join(f"{n} {name}" for name, n in sorted(types.items())) or "none"
-    lines.append(f"bifurcations: {len(record.bifurcations)} ({words}); tracked cycles: {len(record.tracks)}; "
-                 f"gaps: {len(record.gaps)}")
+    signature = sum(t.signature for t in record.bifurcations)
+    lines.append(f"bifurcations: {len(record.bifurcations)} ({words}; {signature} change the set of "
+                 f"attractors); tracked cycles: {len(record.tracks)}; gaps: {len(record.gaps)}")
     failed = [c for c in record.checkpoints if c.failed] + list(record.failures)
     if failed:
         lines.append(f"not analysed: {len(failed)} checkpoint searches or intervals (see events.json)")

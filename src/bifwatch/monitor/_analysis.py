@@ -39,10 +39,18 @@ class TrainingEvent:
     fraction: float
     event: BifurcationEvent
 
+    @property
+    def signature(self) -> bool:
+        """A cycle is born or dies here, or changes its stability: the set of attractors changes.
+        (A border collision the cycle goes on through with its stability changes only its slopes.)"""
+        e = self.event
+        return e.outcome != "persists" or e.stability_before != e.stability_after
+
     def to_dict(self) -> dict:
         e = self.event
         return {"epoch": self.epoch, "between": list(self.between), "fraction": self.fraction, "type": e.type,
-                "order": e.order, "outcome": e.outcome, "stability_before": e.stability_before,
+                "order": e.order, "outcome": e.outcome, "signature": self.signature,
+                "stability_before": e.stability_before,
                 "stability_after": e.stability_after,
                 "spectral_radius": float(np.max(np.abs(e.multipliers))) if e.multipliers.size else None,
                 "note": e.note}
