@@ -129,7 +129,8 @@ def tables_html(lists: dict[str, list[dict]], settings: dict) -> str:
     spikes = [[s.get("epoch"), s.get("direction"), _factor(s), text(s.get("z"), ".3g")]
               for s in lists["gradient_spikes"]]
     events = [[n, b.get("epoch"), b.get("between"), type_name(b.get("type")), b.get("order"),
-               b.get("outcome"), f"{text(b.get('stability_before'))} → {text(b.get('stability_after'))}",
+               b.get("outcome"), {True: "yes", False: "no"}.get(b.get("signature"), "–"),
+               f"{text(b.get('stability_before'))} → {text(b.get('stability_after'))}",
                text(b.get("spectral_radius"), ".4g"), b.get("track"), b.get("note")]
               for n, b in enumerate(bifurcations)]
     slow = [[n, g.get("epoch"), g.get("since"), g.get("kind"), text(g.get("speed"), ".2e"), g.get("factor"),
@@ -144,7 +145,7 @@ def tables_html(lists: dict[str, list[dict]], settings: dict) -> str:
               ident="table-jumps", empty="No loss jumps in this record."),
         table("Gradient-norm spikes", ["epoch", "direction", "size", "z"], spikes, ident="table-spikes",
               empty="No gradient-norm spikes in this record."),
-        table("Bifurcations", ["#", "epoch", "between", "type", "order", "outcome",
+        table("Bifurcations", ["#", "epoch", "between", "type", "order", "outcome", "changes attractors",
                                "stability before → after", "|λ|max", "track", "note"], events,
               ident="table-bifurcations", empty="No bifurcations between the checkpoints."),
         table("Ghosts", ["#", "epoch", "since", "kind", "speed", "deepened by", "pc1"], slow,
