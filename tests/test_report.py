@@ -186,8 +186,10 @@ def test_the_tables_hold_every_jump_event_and_failure(tmp_path):
     assert jumps[3][5].startswith("ghost appeared at epoch 80")
     events_table = parser.tables["table-bifurcations"]
     assert len(events_table) == 1 + len(events["bifurcations"])
-    assert events_table[1][3:7] == ["border collision (BCB)", "1", "persists", "stable node → unstable node"]
-    assert events_table[2][6] == "– → stable node"
+    assert events_table[0][6] == "changes attractors" and events_table[1][6] == "–"  # no key: unknown
+    assert events_table[1][3:8] == ["border collision (BCB)", "1", "persists", "–",
+                                    "stable node → unstable node"]
+    assert events_table[2][7] == "– → stable node"
     assert [row[3] for row in events_table[1:]].count("degenerate flip (DFB)") == 1
     assert parser.tables["table-spikes"][1][:3] == ["61", "spike", "×40"]
     assert parser.tables["table-gaps"][1] == ["85 – 90", "3", "1", "0"]
