@@ -186,6 +186,8 @@ def test_an_update_without_a_loss_is_a_checkpoint_not_a_divergence(tmp_path):
     record = monitor.finish()
     assert record.jumps == () and record.history["epoch"].tolist() == [1, 2, 3, 4, 5]
     assert "grad_norm" not in record.history and [c.epoch for c in record.checkpoints] == [0, 2, 4, 5]
+    after = read_checkpoint_folder(tmp_path / "r")  # the folder says the same after the fact
+    assert after.history["epoch"].tolist() == [1, 2, 3, 4, 5] and after.epochs == (0, 2, 4, 5)
     nan = bw.Monitor(tmp_path / "nan", max_order=1, every=1, report=False, background=False)
     nan.update(0, _model(0), loss=1.0)
     nan.update(1, _model(1), loss=float("nan"))

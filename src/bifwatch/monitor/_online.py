@@ -37,7 +37,8 @@ class Monitor:
     Parameters
     ----------
     run : path
-        The run folder (created). The Monitor writes ``RUN/history.csv`` (a row per update),
+        The run folder (created). The Monitor writes ``RUN/history.csv`` (a row per update
+        with a loss),
         ``RUN/checkpoints/epoch_EEEEEE.npz`` (each analysed model, readable by
         :func:`bifwatch.load_model`), and at :meth:`finish` ``RUN/events.json`` and
         ``RUN/report.html``. ``bifwatch monitor RUN`` reads the same folder after the fact, e.g.
@@ -136,7 +137,7 @@ class Monitor:
             lr = float(optimizer.param_groups[0]["lr"])
         row = {"epoch": epoch, "loss": loss, "grad_norm": grad_norm, "lr": lr, "alpha": alpha}
         self._rows.append(row)
-        if self._write:
+        if self._write and loss is not None:  # the file is the loss curve: an update without one is no row
             self._history.write(",".join([str(epoch)] + [_cell(row[c]) for c in COLUMNS[1:]]) + "\n")
         self._last = (epoch, converted)
         if epoch % self.every == 0:
