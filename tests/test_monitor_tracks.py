@@ -179,3 +179,11 @@ def test_jump_intervals_overlap_each_window():
     jumps = [Jump(12, 12, "drop", 3.0, -9.0), Jump(31, 31, "spike", 3.0, 9.0)]
     assert jump_intervals(epochs, jumps, 2.0) == [0, 1, 2]  # [9, 12] meets 0-10 and 10-20; [28, 31]: 20-30
     assert jump_intervals(epochs, [Jump(25, 25, "drop", 3.0, -9.0)], 1.0) == [2]
+
+
+def test_large_models_follow_only_the_intervals_near_jumps():
+    from bifwatch.monitor import affordable_intervals
+
+    assert affordable_intervals(_model(0)) == "all"  # 2 regions
+    big = bw.PLRNN(A=np.full(13, 0.5), W=np.zeros((13, 13)), h=np.zeros(13))  # 2^13 = 8192 regions
+    assert affordable_intervals(big) == "jumps" and affordable_intervals(big, limit=8192) == "all"

@@ -29,9 +29,10 @@ def add_parser(subparsers) -> None:
     p.add_argument("--history", metavar="FILE", help="the loss history (default RUN/history.csv if any)")
     p.add_argument("--window", type=float, default=2.0, metavar="EPOCHS",
                    help="bifurcations up to this many epochs before a jump explain it (default 2)")
-    p.add_argument("--intervals", choices=("all", "jumps"), default="all",
-                   help="follow every interval between checkpoints (default), or only those near a loss "
-                        "jump (for large models, whose continuation costs minutes per interval)")
+    p.add_argument("--intervals", choices=("auto", "all", "jumps"), default="auto",
+                   help="follow every interval between checkpoints, or only those near a loss jump; auto "
+                        "(default): all for models of at most 4096 linear regions, else jumps (a large "
+                        "model's continuation costs minutes per interval)")
     p.add_argument("--seed", type=nonnegative_int, default=0, help="seed of the cycle searches (default 0)")
     p.add_argument("--workers", type=positive_int, metavar="N", help="local worker processes")
     p.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler address")
@@ -50,6 +51,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--window must be a finite number >= 0; got {args.window}")
     folder = read_checkpoint_folder(args.run_folder, history=args.history)
     history = folder.history
+    if args.intervals == "auto":
+        from ..monitor import affordable_intervals
+
+        args.intervals = affordable_intervals(next(iter(folder.models())))
     store_path = os.path.join(args.out, "monitor.sqlite")
     spec = {"command": "monitor", "folder": os.path.abspath(args.run_folder), "epochs": list(folder.epochs),
             "max_order": args.max_order, "seed": args.seed,

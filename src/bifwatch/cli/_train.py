@@ -170,33 +170,23 @@ def run(args: argparse.Namespace) -> int:
     return 0 if result.status == "finished" else 1
 
 
-#: A first checkpoint whose fixed-point search takes longer than this (seconds) is a large model:
-#: its continuation costs about a minute per interval (a clipped shPLRNN with L = 50), so only the
-#: intervals near a loss jump are followed.
-LARGE_SEARCH = 0.3
-
-
 class _Watch:
     """The monitor of one ``bifwatch train`` run, started at its first checkpoint: the orders a
-    first search affords, every interval for small models and those near jumps for large ones."""
+    first search affords, every interval for small models and those near jumps for large ones
+    (:func:`bifwatch.monitor.affordable_intervals`)."""
 
     def __init__(self, out: str, order: int | None, every: int) -> None:
         self.out, self.order, self.every, self.monitor = out, order, every, None
 
     def checkpoint(self, epoch: int, path) -> None:
-        import time
-
         from ..models import load_model
-        from ..monitor import Monitor, affordable_order
-        from ..search import find_cycles
+        from ..monitor import Monitor, affordable_intervals, affordable_order
 
         model = load_model(path)
         if self.monitor is None:
             if self.order is None:
                 self.order = affordable_order(model)
-            began = time.perf_counter()
-            find_cycles(model, max_order=1)
-            self.intervals = "all" if time.perf_counter() - began < LARGE_SEARCH else "jumps"
+            self.intervals = affordable_intervals(model)
             self.monitor = Monitor(self.out, max_order=self.order, every=self.every, write_files=False,
                                    intervals=self.intervals)
         self.monitor.checkpoint(epoch, model, path=path)

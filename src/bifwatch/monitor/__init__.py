@@ -12,6 +12,7 @@ ghosts and loss jumps (docs/monitor.md).
   the analysis in a separate low-priority process.
 """
 
+from ._afford import affordable_intervals as affordable_intervals
 from ._afford import affordable_order as affordable_order
 from ._analysis import CheckpointCycles as CheckpointCycles
 from ._analysis import Gap as Gap
@@ -34,7 +35,7 @@ from ._tracks import track_cycles as track_cycles
 
 __all__ = [
     "EXPLANATIONS", "WINDOW", "CheckpointCycles", "CheckpointFolder", "Gap", "Ghost", "Monitor",
-    "MonitorRecord", "Track", "TrainingEvent", "affordable_order", "explain", "jump_intervals",
-    "monitor_checkpoints", "monitor_slow_points", "new_ghosts", "read_checkpoint_folder", "region_key",
-    "track_cycles",
+    "MonitorRecord", "Track", "TrainingEvent", "affordable_intervals", "affordable_order", "explain",
+    "jump_intervals", "monitor_checkpoints", "monitor_slow_points", "new_ghosts", "read_checkpoint_folder",
+    "region_key", "track_cycles",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from ..models import AbstractPLRNN
-from ..search import find_cycles
+from ..search import find_cycles, region_pool
 
 #: Seconds one checkpoint's search may take at the orders chosen (the continuation between two
 #: checkpoints costs a few times its search).
@@ -40,3 +40,21 @@ def affordable_order(model: AbstractPLRNN, *, budget: float = BUDGET, cap: int =
         if spent > budget:
             return max(k - 1, 1)
     return cap
+
+
+#: A model with more linear regions than this is large: its continuation between two checkpoints
+#: costs about a minute per interval (a trained clipped shPLRNN with L = 50, 13,460 regions, had
+#: hundreds of border collisions of unstable fixed points in 6 intervals, even at order 1).
+LARGE_POOL = 4096
+
+
+def affordable_intervals(model: AbstractPLRNN, *, limit: int = LARGE_POOL) -> str:
+    """``"all"`` intervals for a model of at most ``limit`` linear regions (its region pool,
+    :func:`bifwatch.region_pool`), ``"jumps"`` (only those near a loss jump) for a larger one.
+    Counted, not timed: the same model gets the same answer on any machine.
+
+    >>> import bifwatch as bw
+    >>> affordable_intervals(bw.PLRNN(A=[0.5], W=[[-1.7]], h=[0.1]))
+    'all'
+    """
+    return "all" if region_pool(model).size <= limit else "jumps"
