@@ -266,3 +266,12 @@ def test_abrupt_learning_at_the_papers_learning_rate_is_a_ghost_jump():
     assert all(why == "ghost" for why, _ in record.explanations)
     ghost = record.ghosts[record.jump_ghosts[0][0]]
     assert ghost.kind == "appeared" and ghost.since >= first.epoch and ghost.point[0] < 0  # after the drop
+
+
+def test_reproduce_ghost_abrupt_writes_the_monitors_record(capsys, tmp_path):
+    """The reduced run (lr 0.01, 12k epochs) learns with no ghost near its drops: said so, not hidden."""
+    out = ok(capsys, "reproduce", "ghost-abrupt", "--quick", "--out", str(tmp_path), "--no-progress")
+    events = json.loads((tmp_path / "ghost-abrupt-events.json").read_text())
+    whys = [j["explanation"] for j in events["loss_jumps"]]
+    assert whys and set(whys) <= {"ghost", "unexplained"} and events["bifurcations"] == []
+    assert "monitor: epoch " in out and "ghost-abrupt-events.json" in out
