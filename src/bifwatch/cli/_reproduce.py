@@ -125,3 +125,40 @@ register("ghost-confidence", "NLZ networks recover when the confidence is lowere
          _ghost_confidence)
 register("ghost-rank", "more trainable rank keeps learning alive at higher learning rates "
          "(Dinc et al. Fig. 6, reduced)", _ghost_rank)
+
+
+def _workers(args) -> int | None:
+    """Local processes for the default sizes (the map's rows, the jump windows, the monitored runs)."""
+    return None if args.quick else os.cpu_count()
+
+
+def _loss_jumps(args):
+    from ..studies.loss_jumps import loss_jumps_experiment
+
+    sizes = ({"runs": 3, "epochs": 60, "steps": 100, "controls": 4, "max_order": 2, "map_order": 2,
+              "map_grid": 5, "landscape_grid": 21} if args.quick else {})
+    return loss_jumps_experiment(seed=_seed(args, 0), workers=_workers(args), progress=args.progress, **sizes)
+
+
+def _gtf(args):
+    from ..studies.loss_jumps import gtf_experiment
+
+    sizes = {"runs": 3, "epochs": 40, "steps": 100, "max_order": 2} if args.quick else {}
+    return gtf_experiment(seed=_seed(args, 0), workers=_workers(args), progress=args.progress, **sizes)
+
+
+def _gradient_theorem(args):
+    from ..studies.loss_jumps import gradient_theorem_experiment
+
+    _seed(args, 0)  # no randomness; --seed-sets is refused like elsewhere
+    sizes = {"points": 41, "bcb_points": 60} if args.quick else {}
+    return gradient_theorem_experiment(**sizes)
+
+
+register("loss-jumps", "2-D PLRNN students of a 16-cycle teacher: loss landscape with exact bifurcation "
+         "curves, training paths, share of loss jumps with a bifurcation before them "
+         "(Eisenmann et al. Fig. 3)", _loss_jumps)
+register("gtf", "the same training at GTF alpha = 0 and 0.1: loss jumps and bifurcations per run over seeds "
+         "(Eisenmann et al. Fig. 5, 2-D)", _gtf)
+register("gradient-theorem", "|dL/da| at a degenerate transcritical bifurcation (slope -3) and across a "
+         "border collision (Eisenmann et al. section 3)", _gradient_theorem)

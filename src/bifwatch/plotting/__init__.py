@@ -6,6 +6,9 @@ Nothing here imports an analysis package; results are recognised by what they ho
 """
 
 from ._diagram import plot_diagram as plot_diagram
+from ._loss_jumps import plot_gradient_theorem as plot_gradient_theorem
+from ._loss_jumps import plot_gtf as plot_gtf
+from ._loss_jumps import plot_loss_jumps as plot_loss_jumps
 from ._lowrank import plot_abrupt as plot_abrupt
 from ._lowrank import plot_collapse as plot_collapse
 from ._lowrank import plot_confidence_experiment as plot_confidence_experiment
@@ -26,3 +29,4 @@ __all__ = [
     "plot_reconstruction", "plot_slow_points", "plot_speed",
     "write_report",
 ]
+__all__ += ["plot_gradient_theorem", "plot_gtf", "plot_loss_jumps"]
