@@ -61,8 +61,24 @@ def run(args: argparse.Namespace) -> int:
     print(result.summary())
     result.to_json(stem + ".json")
     save_figure(result.plot, stem + ".png")
-    print(f"wrote {stem}.json and {stem}.png; {seconds:.1f} s")
+    events = _events(args.name, result, stem)
+    print(f"wrote {stem}.json{events} and {stem}.png; {seconds:.1f} s")
     return 0
+
+
+def _events(name: str, result, stem: str) -> str:
+    """The monitor's record of the abrupt-learning run (``NAME-events.json``): its jump explained by
+    the same code as any monitored run's."""
+    if name != "ghost-abrupt":
+        return ""
+    from ..studies.lowrank import monitor_da
+
+    record = monitor_da(result.run)
+    record.to_json(stem + "-events.json")
+    why = ", ".join(f"epoch {j.epoch:g}: {w}" for j, (w, _) in zip(record.jumps, record.explanations,
+                                                                     strict=True)) or "no jumps"
+    print(f"monitor: {why}")
+    return f", {stem}-events.json"
 
 
 def _seed(args, default: int, *, seed_sets: bool = False) -> int:
