@@ -30,9 +30,11 @@ FLOORS = {
     "plotting": 6,
     "cli": 7, "__main__": 7,
 }
+STUDIES = ("studies.toy", "studies.lowrank", "studies.loss_jumps", "studies.demo")
 #: Packages on one floor that must not lean on each other.
 SIBLINGS_APART = {("bifurcations", "ghosts"), ("ghosts", "bifurcations"),
-                  ("studies.toy", "studies.lowrank"), ("studies.lowrank", "studies.toy")}
+                  *{(a, b) for a in STUDIES for b in STUDIES if a != b},  # each study stands alone
+                  *{("monitor", b) for b in STUDIES}}  # the studies use the monitor, never the reverse
 
 
 def _modules() -> dict[str, Path]:
@@ -160,12 +162,11 @@ def test_every_package_lists_its_public_names(package):
 
 
 def test_top_level_holds_the_core_only():
-    """Models, search, bifurcations, slow points: no study names, no figures, no plumbing."""
+    """Models, search, bifurcations, slow points, the Monitor: no study names, no figures, no plumbing."""
     names = set(bifwatch.__all__)
     assert {"PLRNN", "find_cycles", "bifurcation_diagram", "parameter_map", "exact_slow_points",
             "find_slow_points", "SlowPoints", "load_model"} <= names
-    studies = {n for pkg in ("bifwatch.studies.toy", "bifwatch.studies.lowrank")
-               for n in __import__(pkg, fromlist=["__all__"]).__all__}
+    studies = {n for pkg in STUDIES for n in __import__(f"bifwatch.{pkg}", fromlist=["__all__"]).__all__}
     assert names & studies == set()
     assert not any(n.startswith(("toy_", "plot_")) for n in names)
     assert len(names) <= 45
