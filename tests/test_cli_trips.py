@@ -369,7 +369,8 @@ def test_large_but_finite_ranges_still_run(capsys):
 
 def test_bare_bifwatch_prints_its_usage(capsys):
     line = usage_error(capsys, match=r"the following arguments are required: command; usage: bifwatch ")
-    assert "{demo,cycles,diagram,map,ghost,reproduce,train,evaluate,monitor,examples}" in line and "--help" in line
+    commands = "{demo,cycles,diagram,map,ghost,reproduce,train,evaluate,monitor,examples}"
+    assert commands in line and "--help" in line
 
 
 def test_version(capsys):

@@ -76,7 +76,8 @@ def read_history(path) -> dict[str, list[float]]:
 
 TINY_FLAGS = ["--model", "clipped-shplrnn", "--hidden", "8", "--epochs", "4", "--batches-per-epoch", "3",
               "--batch-size", "4", "--seq-len", "20", "--lr", "1e-3", "1e-2", "--checkpoint-every", "2",
-              "--forcing", "gtf", "--alpha", "0.2", "--no-progress", "--no-monitor"]  # the monitor: test_train_monitor
+              "--forcing", "gtf", "--alpha", "0.2", "--no-progress",
+              "--no-monitor"]  # the monitor of a run: tests/test_monitor_online.py
 
 
 # ----------------------------------------------------------------------------------------------
