@@ -12,7 +12,8 @@ windows of 100 steps drawn from ``bifwatch.datasets.lorenz63(steps=20_000)`` (z-
 around the same loop, ``Monitor(RUN, max_order=4, every=10, report=False)`` and after every epoch
 ``monitor.update(epoch, model, loss=mean loss of the epoch, optimizer=optimiser)`` (the gradient
 norm read by the Monitor from ``.grad``), epochs 1, 2, ...: it saves and hands over every 10th
-epoch's model (and the last) to its analysis process (nice 10, one BLAS thread), which runs
+epoch's model (and the last) to its analysis process (one BLAS thread; under Linux's SCHED_IDLE
+class by default, nice 19 where that is unavailable; ``--nice N``: the old nice N), which runs
 ``find_cycles`` at each checkpoint and the exact continuation ``bifurcation_diagram(ModelPath(m0, m1))``
 on each interval while training goes on. Both runs have the same seed, so they train the same
 models bit for bit (checked) and the monitor analyses the same checkpoints every time.
@@ -43,9 +44,14 @@ Usage (from the repository root)::
     python benchmarks/bench_monitor.py                    # prints the tables
     python benchmarks/bench_monitor.py --write            # and writes benchmarks/results/monitor.md
     python benchmarks/bench_monitor.py --epochs 40 --pairs 1   # a quick look
+    python benchmarks/bench_monitor.py --threads 2,1 --nice 10   # the old nice-10 analysis, to compare
 
-``--sched-idle`` (an experiment, Linux): each analysis process is moved to the SCHED_IDLE policy
-once started, which gives it a core only when nothing else wants one, instead of nice 10.
+The analysis process's scheduling is the Monitor's own default: SCHED_IDLE (a core only when nothing
+else wants one). ``--nice N`` measures the behaviour before that default, nice N (10 then) under the
+normal policy: it sets ``BIFWATCH_MONITOR_SCHED=nice`` (read by the worker's ``_yield_cpu``) and makes
+the Monitor start its analysis process with ``nice=N`` (``AnalysisProcess`` sets the worker's
+``BIFWATCH_MONITOR_NICE`` from that argument, so the variable cannot be set from outside). The policy
+and niceness the analysis process actually had are read from it at each loop's end and reported.
 
 Threads: torch's default (2 on a 2-core machine) unless ``--threads`` (e.g. ``2,1``: part (a) at
 each, in turn, in this one process; part (b) on the last one's checkpoints). The machine may be shared: the
@@ -57,6 +63,7 @@ with other work.
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import os
 import platform
@@ -78,7 +85,7 @@ from machine import cpu_model
 import bifwatch as bw
 from bifwatch.datasets import lorenz63
 from bifwatch.models.nn import build_model
-from bifwatch.monitor import Monitor, monitor_checkpoints, read_checkpoint_folder
+from bifwatch.monitor import Monitor, _online, _worker, monitor_checkpoints, read_checkpoint_folder
 from bifwatch.training.dsr import unroll
 
 RESULTS = Path(__file__).parent / "results" / "monitor.md"
@@ -104,6 +111,7 @@ class Run:
     record: object = None
     folder: Path | None = None
     worker_cpu: float = 0.0
+    policy: str = ""
 
 
 class Loop:
@@ -131,15 +139,26 @@ class Loop:
         return total / self.steps
 
 
-#: ``--sched-idle``: each Monitor's analysis process is moved to SCHED_IDLE once started (Linux).
-SCHED_IDLE = {"on": False}
-
-
 def monitor_of(folder: Path) -> Monitor:
-    monitor = Monitor(folder, max_order=MAX_ORDER, every=EVERY, report=False)
-    if SCHED_IDLE["on"]:
-        os.sched_setscheduler(_only_child(), os.SCHED_IDLE, os.sched_param(0))
-    return monitor
+    return Monitor(folder, max_order=MAX_ORDER, every=EVERY, report=False)
+
+
+def use_nice(nice: int) -> None:
+    """``--nice N``: the analysis processes under the normal policy at nice N, not SCHED_IDLE."""
+    os.environ["BIFWATCH_MONITOR_SCHED"] = "nice"
+    _online.AnalysisProcess = functools.partial(_worker.AnalysisProcess, nice=nice)
+
+
+def policy_of(pid: int | None) -> str:
+    """The scheduling policy and niceness of process ``pid`` (the analysis process), as read now."""
+    if pid is None:
+        return "unknown"
+    try:
+        code, nice = os.sched_getscheduler(pid), os.getpriority(os.PRIO_PROCESS, pid)
+    except (AttributeError, OSError):
+        return "unknown"
+    names = {getattr(os, n): n for n in ("SCHED_OTHER", "SCHED_BATCH", "SCHED_IDLE") if hasattr(os, n)}
+    return f"{names.get(code, code)}, nice {nice}"
 
 
 def train(data: torch.Tensor, *, epochs: int, steps: int, folder: Path | None) -> Run:
@@ -159,12 +178,12 @@ def train(data: torch.Tensor, *, epochs: int, steps: int, folder: Path | None) -
     wall, cpu = time.perf_counter() - began, time.process_time() - cpu
     if monitor is None:
         return Run(wall, losses, cpu)
-    pending = monitor.pending
+    pending, policy = monitor.pending, policy_of(_only_child())
     t = time.perf_counter()
     record = monitor.finish()
     finish = time.perf_counter() - t
     return Run(wall, losses, cpu, in_update, made - began, pending, finish, record, folder,
-               _children_cpu() - children)
+               _children_cpu() - children, policy)
 
 
 def paired_epochs(data: torch.Tensor, *, epochs: int, steps: int, folder: Path) -> dict | None:
@@ -192,9 +211,10 @@ def paired_epochs(data: torch.Tensor, *, epochs: int, steps: int, folder: Path) 
                 times[which].append(time.perf_counter() - t)
     finally:
         os.kill(worker, signal.SIGCONT)
-    pending = monitor.pending
+    pending, policy = monitor.pending, policy_of(worker)
+    t = time.perf_counter()
     monitor.finish()
-    return {**times, "pending": pending}
+    return {**times, "pending": pending, "finish": time.perf_counter() - t, "policy": policy}
 
 
 def _only_child() -> int | None:
@@ -310,7 +330,8 @@ def paired_section(paired: dict | None, args) -> list[str]:
             ["slowdown: median over epochs of (monitored / plain - 1), [quartiles]", "-",
              f"{100 * np.median(per_epoch):.1f} % [{100 * np.quantile(per_epoch, 0.25):.1f}, "
              f"{100 * np.quantile(per_epoch, 0.75):.1f}]"],
-            ["analysis tasks pending at the end", "-", str(paired["pending"])]]
+            ["analysis tasks pending at the end", "-", str(paired["pending"])],
+            ["`finish()`, s", "-", f"{paired['finish']:.2f}"]]
     return [title, "", table(["", "plain epochs", "monitored epochs"], rows), ""]
 
 
@@ -339,7 +360,7 @@ def describe(record) -> str:
             f"{len(record.gaps)} gaps, {len(record.jumps)} loss jumps ({why}), {len(record.ghosts)} ghosts")
 
 
-def header_lines(argv, default_threads: int, idle: bool) -> list[str]:
+def header_lines(argv, default_threads: int, nice: int | None) -> list[str]:
     head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                           check=False).stdout.strip() or "unknown"
     dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
@@ -352,7 +373,8 @@ def header_lines(argv, default_threads: int, idle: bool) -> list[str]:
         f"- Python {platform.python_version()}, numpy {np.__version__}, torch {torch.__version__}, bifwatch "
         f"{bw.__version__}; HEAD {head}{' plus uncommitted changes' if dirty else ''}",
         f"- Threads: torch intra-op as each part (a) says (torch's default here: {default_threads}); the "
-        "analysis process one BLAS thread, " + ("under SCHED_IDLE (--sched-idle)" if idle else "at nice 10"),
+        "analysis process one BLAS thread, " + ("under SCHED_IDLE (the Monitor's default)" if nice is None
+                                                else f"at nice {nice}, SCHED_IDLE off (--nice {nice})"),
         f"- Command: `{command}`",
     ]
 
@@ -375,7 +397,10 @@ def overhead_section(data, args, scratch: Path, threads: int) -> tuple[list[str]
         f"{median:.1f} %).",
         "- Same models with and without the monitor (same seed): "
         + ("yes, every epoch's loss equal." if same else "NO: the losses differ."),
-        f"- What the monitor found (last run): {describe(watched[-1].record)}.", "",
+        f"- What the monitor found (last run): {describe(watched[-1].record)}.",
+        "- The analysis process at each loop's end (read from it): "
+        + "; ".join(sorted({r.policy for r in watched} | ({paired["policy"]} if paired else set()))) + ".",
+        "",
         *paired_section(paired, args),
     ], watched
 
@@ -389,15 +414,17 @@ def main(argv: list[str] | None = None) -> int:
                         help="timings per checkpoint search, best of (default 3)")
     parser.add_argument("--threads", default=None,
                         help="comma-separated torch thread counts, each measured in turn (default: torch's)")
-    parser.add_argument("--sched-idle", action="store_true",
-                        help="the analysis processes under SCHED_IDLE, not nice 10 (an experiment)")
+    parser.add_argument("--nice", type=int, default=None, metavar="N",
+                        help="the analysis processes at nice N under the normal policy, not the Monitor's "
+                             "default SCHED_IDLE (the old behaviour was --nice 10)")
     parser.add_argument("--write", action="store_true", help="also write benchmarks/results/monitor.md")
     args = parser.parse_args(argv)
-    SCHED_IDLE["on"] = args.sched_idle
+    if args.nice is not None:
+        use_nice(args.nice)
     default_threads = torch.get_num_threads()
     threads = [default_threads] if args.threads is None else [int(n) for n in args.threads.split(",")]
     argv = sys.argv[1:] if argv is None else argv
-    lines = header_lines(argv, default_threads, args.sched_idle)
+    lines = header_lines(argv, default_threads, args.nice)
     print("\n".join(lines), flush=True)
     started = time.perf_counter()
     data = torch.from_numpy(lorenz63(steps=20_000).train)

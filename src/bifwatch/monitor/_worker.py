@@ -96,12 +96,17 @@ def _yield_cpu(nice: int) -> None:
 
     Measured (benchmarks/results/monitor.md): at nice 10 the training loop ran 7-12 % slower, under
     SCHED_IDLE 1.6 %; the price is that more of the analysis waits for ``finish`` on a busy machine.
+
+    The environment variable ``BIFWATCH_MONITOR_SCHED`` chooses: ``idle`` (the default, as is anything
+    other than ``nice``) as above; ``nice`` skips SCHED_IDLE and only applies ``nice``, for comparison
+    (``benchmarks/bench_monitor.py --nice N``).
     """
-    try:
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-        return
-    except (AttributeError, OSError):
-        pass
+    if os.environ.get("BIFWATCH_MONITOR_SCHED", "idle") != "nice":
+        try:
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+            return
+        except (AttributeError, OSError):
+            pass
     try:
         os.nice(nice)
     except (OSError, ValueError):
