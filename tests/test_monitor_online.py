@@ -215,3 +215,22 @@ def test_a_dead_analysis_process_loses_nothing(tmp_path):
     assert [c.epoch for c in record.checkpoints] == [0.0, 5.0, 10.0, 15.0, 20.0, 25.0]
     assert all(c.result is not None for c in record.checkpoints)
     assert [t.epoch for t in record.bifurcations] == pytest.approx([20.0, 20.0], abs=1e-9)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "SCHED_IDLE"), reason="SCHED_IDLE is Linux's")
+def test_the_worker_runs_idle_until_training_ends(tmp_path):
+    import os
+    import time
+
+    from bifwatch.monitor._worker import _normal_priority
+
+    monitor = bw.Monitor(tmp_path / "r", max_order=1, every=1, report=False)
+    monitor.update(0, _model(0), loss=1.0)
+    pid = monitor._worker._proc.pid
+    deadline = time.monotonic() + 30
+    while monitor.pending and time.monotonic() < deadline:  # answered: the worker has set its class
+        time.sleep(0.01)
+    assert os.sched_getscheduler(pid) == os.SCHED_IDLE
+    _normal_priority(pid)  # what finish() does first
+    assert os.sched_getscheduler(pid) == os.SCHED_OTHER
+    monitor.finish()

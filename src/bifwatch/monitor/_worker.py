@@ -48,7 +48,11 @@ class AnalysisProcess:
         return self._submitted - len(self.results)
 
     def wait(self) -> dict[str, object]:
-        """Finish every submitted task and stop the worker; the results by key."""
+        """Finish every submitted task and stop the worker; the results by key.
+
+        Training is over when this is called, so the worker leaves the idle class first: what is
+        left of the analysis competes for the CPU like any process."""
+        _normal_priority(self._proc.pid)
         self._queue.put(None)
         self._writer.join()
         self._reader.join()
@@ -91,11 +95,21 @@ class AnalysisProcess:
                 self._on_result(key, result)
 
 
+def _normal_priority(pid: int) -> None:
+    """Move process ``pid`` from SCHED_IDLE back to the normal class (where the OS allows it)."""
+    try:
+        if os.sched_getscheduler(pid) == os.SCHED_IDLE:
+            os.sched_setscheduler(pid, os.SCHED_OTHER, os.sched_param(0))
+    except (AttributeError, OSError):
+        pass
+
+
 def _yield_cpu(nice: int) -> None:
     """Run the analysis only on CPU time training leaves idle: Linux's SCHED_IDLE class, else nice.
 
-    Measured (benchmarks/results/monitor.md): at nice 10 the training loop ran 7-12 % slower, under
-    SCHED_IDLE 1.6 %; the price is that more of the analysis waits for ``finish`` on a busy machine.
+    Measured (benchmarks/results/monitor.md): the training loop ran 0.3-1.7 % slower under
+    SCHED_IDLE, 0.7-24 % at nice 10 in the same hour; the price is that more of the analysis waits
+    for ``finish``, which therefore lifts the worker back to the normal class (:meth:`AnalysisProcess.wait`).
 
     The environment variable ``BIFWATCH_MONITOR_SCHED`` chooses: ``idle`` (the default, as is anything
     other than ``nice``) as above; ``nice`` skips SCHED_IDLE and only applies ``nice``, for comparison
