@@ -40,7 +40,7 @@ class Zoom:
         return {"run": self.run, "epochs": [self.lo, self.hi], "jump_epochs": self.jump_epochs.tolist(),
                 "bifurcation_in_window": self.jump_any.tolist(),
                 "signature_in_window": self.jump_signature.tolist(),
-                "bifurcations": [{**t.to_dict(), "signature": is_signature(t)} for t in self.found.events]}
+                "bifurcations": [t.to_dict() for t in self.found.events]}
 
 
 def zoom_on(runs: StudentRuns, found: RunJumps, *, width: int, window: float, max_order: int,

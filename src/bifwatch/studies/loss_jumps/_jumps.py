@@ -76,7 +76,7 @@ class RunJumps:
                                 "signature_in_window": bool(s)}
                                for e, a, s in zip(self.controls, self.control_any, self.control_signature,
                                                   strict=True)],
-            "bifurcations": [{**t.to_dict(), "signature": is_signature(t)} for t in self.events],
+            "bifurcations": [t.to_dict() for t in self.events],
             "segments": [list(s) for s in self.found.segments], "intervals_continued": self.found.intervals,
             "failed_intervals": self.found.failures, "gaps": self.found.gaps,
         }

@@ -23,13 +23,10 @@ from ._student import StudentRuns, student_model
 
 
 def is_signature(event: TrainingEvent) -> bool:
-    """A cycle born or dying, or a change of its stability: what a jump could come from.
-
-    A border collision through which a cycle persists with the same stability (a fixed point
-    sliding across a switching line) changes the dynamics only in its region labels.
-    """
-    e = event.event
-    return e.outcome in ("born", "dies") or e.stability_before != e.stability_after
+    """A cycle born or dying, or a change of its stability: :attr:`TrainingEvent.signature`, the
+    monitor's own flag (a border collision through which a cycle persists with the same stability
+    changes only its slopes)."""
+    return event.signature
 
 
 def segments(epochs: Sequence[int], *, window: float, last: int) -> list[tuple[int, int]]:
