@@ -8,6 +8,7 @@ multiplier -1.2), and the stable 2-cycle (-h/8, 15h/16) (multiplier -0.6) is bor
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -93,6 +94,10 @@ def test_a_border_collision_that_changes_no_stability_is_no_signature_event():
                                 multipliers=np.array([0.5]), stability_before="stable node",
                                 stability_after="stable node", outcome="persists")
     assert not TrainingEvent(5.0, (0.0, 10.0), 0.5, event).signature
+    focus = dataclasses.replace(event, stability_after="stable focus")  # still an attractor
+    assert not TrainingEvent(5.0, (0.0, 10.0), 0.5, focus).signature
+    lost = dataclasses.replace(event, stability_after="saddle node")
+    assert TrainingEvent(5.0, (0.0, 10.0), 0.5, lost).signature
 
 
 # --- ghosts: z' = 0.5 z + relu(z) + h, h > 0: no fixed point; the slow point z = 0 with q = h^2 / 2 ---
@@ -187,3 +192,15 @@ def test_large_models_follow_only_the_intervals_near_jumps():
     assert affordable_intervals(_model(0)) == "all"  # 2 regions
     big = bw.PLRNN(A=np.full(13, 0.5), W=np.zeros((13, 13)), h=np.zeros(13))  # 2^13 = 8192 regions
     assert affordable_intervals(big) == "jumps" and affordable_intervals(big, limit=8192) == "all"
+
+
+def test_a_fixed_point_crossing_two_borders_in_one_interval_keeps_its_track():
+    """z' = 0.5 z + W relu(z) + h, W = [[0, .1], [.1, 0]]: from h = (-1, -1) to (1, .5) the fixed
+    point crosses z1 = 0 at epoch 5 (h1 = 0), then z2 = 2 (h2 + 0.1 z1) with z1 = 2 h1 crosses 0
+    where h2 + 0.2 h1 = 0, at f = 12/19 (epoch 6 + 6/19): one object, one track, both events on it."""
+    W = [[0, 0.1], [0.1, 0]]
+    models = [bw.PLRNN(A=[0.5, 0.5], W=W, h=h) for h in ([-1, -1], [1, 0.5], [1.2, 0.6])]
+    record = monitor_checkpoints(models, [0, 10, 20], max_order=1, ghosts=False)
+    assert [t.epoch for t in record.bifurcations] == pytest.approx([5.0, 6.0 + 6 / 19], abs=1e-9)
+    assert len(record.tracks) == 1 and record.tracks[0].checkpoints == (0, 1, 2)
+    assert record.event_tracks == (0, 0)

@@ -44,7 +44,7 @@ class TrainingEvent:
         """A cycle is born or dies here, or changes its stability: the set of attractors changes.
         (A border collision the cycle goes on through with its stability changes only its slopes.)"""
         e = self.event
-        return e.outcome != "persists" or e.stability_before != e.stability_after
+        return e.outcome != "persists" or _stable(e.stability_before) != _stable(e.stability_after)
 
     def to_dict(self) -> dict:
         e = self.event
@@ -54,6 +54,11 @@ class TrainingEvent:
                 "stability_after": e.stability_after,
                 "spectral_radius": float(np.max(np.abs(e.multipliers))) if e.multipliers.size else None,
                 "note": e.note}
+
+
+def _stable(classification: str | None) -> bool | None:
+    """Whether a classification ("stable focus", "saddle node", ...) names an attractor."""
+    return None if classification is None else classification.split()[0] == "stable"
 
 
 @dataclass(frozen=True, eq=False)

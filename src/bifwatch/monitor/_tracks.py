@@ -105,17 +105,46 @@ def _continue(previous, current, events) -> list[int | None]:
             p = min(same, key=lambda p: _distance(previous[p][1], cycle))
             ids[j] = previous[p][0]
             free.remove(p)
-    renamed = {(region_key(t.event.regions_before), region_key(t.event.regions_after)) for t in events
-               if t.event.outcome == "persists"}
+    edges = _renamings(events)
     for j, (cycle, key) in enumerate(current):
         if ids[j] is not None:
             continue
-        lead = [p for p in free if previous[p][1].order == cycle.order and (previous[p][2], key) in renamed]
+        lead = [p for p in free if previous[p][1].order == cycle.order
+                and _reaches(edges.get(cycle.order, {}), previous[p][2], key)]
         if lead:
             p = min(lead, key=lambda p: _distance(previous[p][1], cycle))
             ids[j] = previous[p][0]
             free.remove(p)
     return ids
+
+
+def _renamings(events) -> dict[int, dict[str, set[str]]]:
+    """Per order, the region keys each ``persists`` event of an interval leads from and to."""
+    edges: dict[int, dict[str, set[str]]] = {}
+    for t in events:
+        e = t.event
+        if e.outcome == "persists":
+            before, after = region_key(e.regions_before), region_key(e.regions_after)
+            if before is not None and after is not None:
+                edges.setdefault(e.order, {}).setdefault(before, set()).add(after)
+    return edges
+
+
+def _reaches(edges: dict[str, set[str]], start: str | None, goal: str | None) -> bool:
+    """Whether a chain of renamings leads from ``start`` to ``goal`` (a cycle that crossed several
+    borders in one interval), or they are the same key."""
+    if start is None or goal is None:
+        return False
+    seen, todo = {start}, [start]
+    while todo:
+        key = todo.pop()
+        if key == goal:
+            return True
+        for nxt in edges.get(key, ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return False
 
 
 def _distance(a: Cycle, b: Cycle) -> float:
@@ -129,26 +158,32 @@ def event_tracks(events_between: Sequence[Sequence[TrainingEvent]], labels: Sequ
     """The track of each event (in the order of the flattened intervals), None when none matches.
 
     An event that kills or continues a cycle belongs to the track of the cycle at the interval's
-    start with the event's regions before; one that gives birth, to the track at its end with
-    the regions after.
+    start whose regions lead (through the interval's ``persists`` events) to the event's regions
+    before; one that gives birth, to the track at its end that its regions after lead to.
     """
     out: list[int | None] = []
     for i, events in enumerate(events_between):
+        edges = _renamings(events)
         for t in events:
             e = t.event
+            chain = edges.get(e.order, {})
             if e.outcome == "born":
-                side, key = i + 1, region_key(e.regions_after)
+                key = region_key(e.regions_after)
+                out.append(_track_with(checkpoints[i + 1], labels[i + 1], e.order,
+                                       lambda k, key=key, chain=chain: _reaches(chain, key, k)))
             else:
-                side, key = i, region_key(e.regions_before)
-            out.append(_track_with(checkpoints[side], labels[side], key, e.order))
+                key = region_key(e.regions_before)
+                out.append(_track_with(checkpoints[i], labels[i], e.order,
+                                       lambda k, key=key, chain=chain: _reaches(chain, k, key)))
     return out
 
 
-def _track_with(checkpoint: CheckpointCycles, row: Sequence[int], key: str | None, order: int) -> int | None:
-    if checkpoint.result is None or key is None:
+def _track_with(checkpoint: CheckpointCycles, row: Sequence[int], order: int, leads) -> int | None:
+    """The track of the first cycle of ``order`` at ``checkpoint`` whose key ``leads(key)``."""
+    if checkpoint.result is None:
         return None
     for cycle, track in zip(checkpoint.result.cycles, row, strict=True):
-        if cycle.order == order and region_key(cycle.regions) == key:
+        if cycle.order == order and leads(region_key(cycle.regions)):
             return track
     return None
 
