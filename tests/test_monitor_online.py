@@ -234,3 +234,29 @@ def test_the_worker_runs_idle_until_training_ends(tmp_path):
     _normal_priority(pid)  # what finish() does first
     assert os.sched_getscheduler(pid) == os.SCHED_OTHER
     monitor.finish()
+
+
+def test_review_fixes_of_the_online_monitor(tmp_path, capsys):
+    monitor = bw.Monitor(tmp_path / "r", max_order=2, every=5, report=False, background=False)
+    with pytest.raises(ValueError, match=r"`loss` must be > 0 .* got 0.0"):
+        monitor.update(0, _model(0), loss=0.0)  # refused at once, not after the analysis
+    with pytest.raises(TypeError, match="`loss` must be a number"):
+        monitor.update(0, _model(0), loss="low")
+    monitor.checkpoint(0, _model(0))
+    for e in range(11):  # epoch 0 was handed over already: analysed once
+        monitor.update(e, _model(e), loss=1.0)
+    record = monitor.finish()
+    assert record.epochs == [0.0, 5.0, 10.0] and all(isinstance(e, float) for e in record.epochs)
+    quiet = bw.Monitor(tmp_path / "q", write_files=False, report=False, background=False)
+    assert not (tmp_path / "q" / "checkpoints").exists()
+    quiet.abandon()
+
+
+def test_a_history_whose_loss_cannot_be_analysed_is_refused_first(tmp_path, capsys):
+    for e in (0, 1):
+        bw.save_model(_model(e), tmp_path / f"m{e}.npz")
+    (tmp_path / "history.csv").write_text("epoch,loss,grad_norm\n1,0.5,0.0\n2,0.0,1.0\n")
+    usage_error(capsys, "monitor", str(tmp_path), "--max-order", "1", "--out", str(tmp_path / "o"),
+                "--no-progress", match=r"history .*history.csv' row 2 \(line 3\): the loss must be > 0")
+    (tmp_path / "history.csv").write_text("epoch,loss,grad_norm\n1,0.5,0.0\n2,0.4,1.0\n")
+    ok(capsys, "monitor", str(tmp_path), "--max-order", "1", "--out", str(tmp_path / "p"), "--no-progress")

@@ -204,3 +204,14 @@ def test_a_fixed_point_crossing_two_borders_in_one_interval_keeps_its_track():
     assert [t.epoch for t in record.bifurcations] == pytest.approx([5.0, 6.0 + 6 / 19], abs=1e-9)
     assert len(record.tracks) == 1 and record.tracks[0].checkpoints == (0, 1, 2)
     assert record.event_tracks == (0, 0)
+
+
+def test_a_jump_whose_window_was_not_analysed_says_so():
+    loss = np.r_[np.full(20, 1.0), np.full(20, 0.1)]  # the jump at 21, window [18, 21]
+    full = monitor_checkpoints([_model(e) for e in EPOCHS], EPOCHS, loss=loss, loss_epochs=np.arange(1, 41),
+                               max_order=3)
+    assert full.window_complete == (True,)
+    beyond = monitor_checkpoints([_model(e) for e in EPOCHS[:2]], EPOCHS[:2], loss=loss,
+                                 loss_epochs=np.arange(1, 41), max_order=3)  # checkpoints 0, 15 only
+    assert beyond.explanations == (("unexplained", ()),) and beyond.window_complete == (False,)
+    assert beyond.to_dict()["loss_jumps"][0]["window_complete"] is False

@@ -31,8 +31,8 @@ def add_parser(subparsers) -> None:
                    help="bifurcations up to this many epochs before a jump explain it (default 2)")
     p.add_argument("--intervals", choices=("auto", "all", "jumps"), default="auto",
                    help="follow every interval between checkpoints, or only those near a loss jump; auto "
-                        "(default): all for models of at most 4096 linear regions, else jumps (a large "
-                        "model's continuation costs minutes per interval)")
+                        "(default): all for models of at most 4096 linear regions (counted from the "
+                        "sizes), else jumps (a large model's continuation costs minutes per interval)")
     p.add_argument("--seed", type=nonnegative_int, default=0, help="seed of the cycle searches (default 0)")
     p.add_argument("--workers", type=positive_int, metavar="N", help="local worker processes")
     p.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler address")
@@ -103,8 +103,9 @@ def summary(record, kind: str, *, most: int = 12) -> list[str]:
     counts = ", ".join(f"{why[w]} {w}" for w in EXPLANATIONS if why[w])
     lines.append(f"loss jumps: {len(record.jumps)} ({counts})")
     ghosts = record.jump_ghosts or ((),) * len(record.jumps)
-    for jump, (reason, which), near_ghosts in list(zip(record.jumps, record.explanations, ghosts,
-                                                       strict=True))[:most]:
+    complete = record.window_complete or (True,) * len(record.jumps)
+    for jump, (reason, which), near_ghosts, whole in list(zip(record.jumps, record.explanations, ghosts,
+                                                              complete, strict=True))[:most]:
         size = "diverged" if jump.kind == "divergence" else f"{jump.direction} x{jump.size:.3g}"
         near = [f"{record.bifurcations[i].event.type} of order {record.bifurcations[i].event.order} at "
                 f"{record.bifurcations[i].epoch:.4g}" for i in which[:3]]
@@ -112,6 +113,8 @@ def summary(record, kind: str, *, most: int = 12) -> list[str]:
                  f"{record.ghosts[i].speed:.2g})" for i in near_ghosts[:2]]
         more = len(which) - 3 if len(which) > 3 else 0
         text = "; ".join(near) + (f"; +{more} more" if more else "")
+        if not whole:
+            text += ("; " if text else "") + "its window was not fully analysed"
         lines.append(f"  jump at epoch {jump.epoch:g} ({size}): {reason}" + (f" ({text})" if text else ""))
     if len(record.jumps) > most:
         lines.append(f"  ... and {len(record.jumps) - most} more jumps (see events.json / report.html)")

@@ -152,7 +152,17 @@ def read_checkpoint_folder(path: str | os.PathLike, *,
     if history is not None and not table.is_file():
         raise FileNotFoundError(f"history file {str(table)!r} does not exist")
     return CheckpointFolder(root=root, epochs=epochs, paths=paths, kind=kind,
-                            history=read_history(table) if table.is_file() else None)
+                            history=_positive_loss(table, read_history(table)) if table.is_file() else None)
+
+
+def _positive_loss(table: Path, history: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The history, if its loss can be analysed: > 0 (or NaN/inf, a divergence) in every row."""
+    bad = np.flatnonzero(history["loss"] <= 0)
+    if bad.size:
+        r = int(bad[0]) + 1
+        raise ValueError(f"history {str(table)!r} row {r} (line {r + 1}): the loss must be > 0 (jumps are "
+                         f"found on its log); got {history['loss'][bad[0]]}")
+    return history
 
 
 def _model_files(folder: Path) -> tuple[tuple[int, ...], tuple[Path, ...]]:

@@ -96,7 +96,7 @@ class Monitor:
         self._analysis, self._input = analysis, input
         self._write, self._report = write_files, report
         try:
-            (self.run / "checkpoints").mkdir(parents=True, exist_ok=True)
+            (self.run / "checkpoints" if write_files else self.run).mkdir(parents=True, exist_ok=True)
         except OSError as err:
             raise ValueError(f"`run` {os.fspath(run)!r} cannot be made a folder: {err}") from None
         self._rows: list[dict] = []
@@ -126,6 +126,7 @@ class Monitor:
         if self._finished:
             raise RuntimeError("this Monitor has finished; make a new one for another run")
         epoch = check_int("epoch", epoch, minimum=0)
+        loss = _loss_value(loss)
         if self._epochs_seen and epoch <= self._epochs_seen[-1]:
             raise ValueError(f"`epoch` must increase from one update to the next; got {epoch} after "
                              f"{self._epochs_seen[-1]}")
@@ -140,8 +141,8 @@ class Monitor:
         if self._write and loss is not None:  # the file is the loss curve: an update without one is no row
             self._history.write(",".join([str(epoch)] + [_cell(row[c]) for c in COLUMNS[1:]]) + "\n")
         self._last = (epoch, converted)
-        if epoch % self.every == 0:
-            self._analyse(epoch, converted)
+        if epoch % self.every == 0 and not (self._epochs and epoch <= self._epochs[-1]):
+            self._analyse(epoch, converted)  # (not again when `checkpoint` handed this epoch over)
 
     def _check_same(self, epoch: int, model: AbstractPLRNN) -> None:
         first = self._models[0] if self._models else self._last[1] if self._last else None
@@ -178,7 +179,7 @@ class Monitor:
             path = os.fspath(save_model(model, self.run / "checkpoints" / f"epoch_{epoch:06d}.npz"))
         self._paths.append(path)
         s = self._settings
-        tasks = {f"checkpoint-{i:06d}": checkpoint_entry(model, epoch, max_order=self.max_order,
+        tasks = {f"checkpoint-{i:06d}": checkpoint_entry(model, float(epoch), max_order=self.max_order,
                                                           seed=s["seed"])}
         if i and self.intervals == "all":
             tasks[f"interval-{i - 1:06d}"] = interval_entry(
@@ -263,6 +264,20 @@ class Monitor:
             self.finish()
         else:
             self.abandon()
+
+
+def _loss_value(loss) -> float | None:
+    """A loss as a float: > 0, or NaN/+inf (a divergence); anything else is refused at once."""
+    if loss is None:
+        return None
+    try:
+        value = float(loss)
+    except (TypeError, ValueError):
+        raise TypeError(f"`loss` must be a number; got {type(loss).__name__}") from None
+    if not value > 0 and not math.isnan(value):
+        raise ValueError(f"`loss` must be > 0 (jumps are found on its log; NaN or inf marks a divergence); "
+                         f"got {value}: shift a loss bounded below by its bound")
+    return value
 
 
 def _history(rows: list[dict]) -> dict[str, np.ndarray] | None:

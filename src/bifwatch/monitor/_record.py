@@ -64,6 +64,7 @@ class MonitorRecord:
     history: Mapping[str, np.ndarray] | None = None
     ghost_failures: tuple[tuple[float, str], ...] = ()
     skipped: tuple[tuple[float, float], ...] = ()
+    window_complete: tuple[bool, ...] = ()
 
     @property
     def epochs(self) -> list[float]:
@@ -84,8 +85,11 @@ class MonitorRecord:
                                  zip(c.result.cycles, labels, strict=True)]
             checkpoints.append(row)
         ghost_links = self.jump_ghosts or ((),) * len(self.jumps)
-        jumps = [{**j.to_dict(), "explanation": why, "bifurcations": list(which), "ghosts": list(g)}
-                 for j, (why, which), g in zip(self.jumps, self.explanations, ghost_links, strict=True)]
+        complete = self.window_complete or (True,) * len(self.jumps)
+        jumps = [{**j.to_dict(), "explanation": why, "bifurcations": list(which), "ghosts": list(g),
+                  "window_complete": c}
+                 for j, (why, which), g, c in zip(self.jumps, self.explanations, ghost_links, complete,
+                                                  strict=True)]
         bifurcations = [{**t.to_dict(), "track": None if not self.event_tracks else self.event_tracks[n]}
                         for n, t in enumerate(self.bifurcations)]
         out = {
@@ -219,6 +223,11 @@ def monitor_checkpoints(models: Sequence[AbstractPLRNN], epochs: Sequence[float]
     """
     epochs = _check_epochs(models, epochs)
     _choice_of_intervals(intervals)
+    curve, curve_epochs, grad = _curves(loss, loss_epochs, grad_norm, history)
+    if curve is not None:  # bad curves are refused before any analysis runs
+        loss_jumps(curve, epochs=curve_epochs)
+    if grad is not None:
+        gradient_spikes(grad, epochs=curve_epochs)
 
     def run(tasks: dict[str, tuple]) -> dict:
         return run_tasks(_run_task, tasks, store=store, workers=workers, scheduler=scheduler,
@@ -269,6 +278,7 @@ def build_record(models: Sequence[AbstractPLRNN], epochs: list[float], done: Map
     """The record from finished :func:`analysis_tasks` (``done``); ``run`` computes the tasks
     still missing (intervals a jump asks for, slow points). Shared by :func:`monitor_checkpoints`
     and the online Monitor."""
+    epochs = _check_epochs(models, epochs)
     loss, loss_epochs, grad_norm = _curves(loss, loss_epochs, grad_norm, history)
     jumps = () if loss is None else loss_jumps(loss, epochs=loss_epochs)
     n = len(models) - 1
@@ -308,7 +318,25 @@ def build_record(models: Sequence[AbstractPLRNN], epochs: list[float], done: Map
         event_tracks=tuple(event_tracks(between, labels, cycles)), projection=principal_axis(cycles),
         gradient_spikes=tuple(spikes), history=None if history is None else dict(history),
         ghost_failures=tuple(ghost_failures),
-        skipped=tuple((epochs[i], epochs[i + 1]) for i in range(n) if i not in wanted))
+        skipped=tuple((epochs[i], epochs[i + 1]) for i in range(n) if i not in wanted),
+        window_complete=tuple(_window_complete(j, epochs, cycles, wanted, failures, window) for j in jumps))
+
+
+def _window_complete(jump: Jump, epochs, cycles, wanted, failures, window: float) -> bool:
+    """Whether every interval a jump's window [e - 1 - window, e] overlaps was followed, with both
+    of its searches: only then does "no event there" mean none happened."""
+    if jump.kind == "divergence":
+        return True
+    lo, hi = jump.epoch - 1 - window, jump.epoch
+    if lo < epochs[0] or hi > epochs[-1]:
+        return False
+    failed = {f.between for f in failures}
+    for i in range(len(epochs) - 1):
+        if epochs[i] <= hi and epochs[i + 1] >= lo:
+            if (i not in wanted or (epochs[i], epochs[i + 1]) in failed or cycles[i].result is None
+                    or cycles[i + 1].result is None):
+                return False
+    return True
 
 
 def _curves(loss, loss_epochs, grad_norm, history):
@@ -316,7 +344,11 @@ def _curves(loss, loss_epochs, grad_norm, history):
         loss = history.get("loss") if loss is None else loss
         loss_epochs = history.get("epoch") if loss_epochs is None else loss_epochs
         grad_norm = history.get("grad_norm") if grad_norm is None else grad_norm
-    return _array(loss), loss_epochs, _array(grad_norm)
+    grad_norm = _array(grad_norm)
+    if grad_norm is not None and np.any(grad_norm <= 0):  # no gradient at all: floored, not refused
+        positive = grad_norm[grad_norm > 0]
+        grad_norm = np.where(grad_norm <= 0, positive.min() if positive.size else 1e-300, grad_norm)
+    return _array(loss), loss_epochs, grad_norm
 
 
 def _array(values):
