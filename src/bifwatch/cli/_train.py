@@ -166,7 +166,12 @@ def run(args: argparse.Namespace) -> int:
             raise
     print(result.summary())
     if watch is not None:
-        watch.finish(progress=not args.no_progress)
+        with stopped_by_signals(args.out, part="the run"):  # --resume: the run is done, the monitor redone
+            try:
+                watch.finish(progress=not args.no_progress)
+            except BaseException:
+                watch.abandon()
+                raise
     return 0 if result.status == "finished" else 1
 
 
