@@ -68,3 +68,13 @@ def test_workers_and_scheduler_exclude_each_other(folder, tmp_path, capsys):
 def test_a_missing_folder(tmp_path, capsys):
     status, _, err = run(capsys, "monitor", str(tmp_path / "nope"), "--out", str(tmp_path / "m"))
     assert status == 2 and "does not exist" in err
+
+
+def test_bad_input_leaves_no_empty_out_folder(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    empty = str(tmp_path / "empty")
+    usage_error(capsys, "monitor", empty, "--out", str(tmp_path / "o"), match=r"no model files")
+    assert not (tmp_path / "o").exists()
+    (tmp_path / "kept").mkdir()  # a folder that was there before stays
+    usage_error(capsys, "monitor", empty, "--out", str(tmp_path / "kept"), match=r"no model")
+    assert (tmp_path / "kept").is_dir()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
 import warnings
 from collections.abc import Iterator
@@ -120,8 +121,15 @@ def _run(argv: list[str] | None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as done:  # --help and --version print, then argparse exits
         return done.code if isinstance(done.code, int) else 0
+    out = getattr(args, "out", None)
+    made = bool(out) and not os.path.exists(out)
     check_output_paths(args)  # before anything is computed, for every command
-    return args.run(args)
+    try:
+        return args.run(args)
+    except BaseException:
+        if made and os.path.isdir(out) and not os.listdir(out):  # bad input leaves no empty --out behind
+            os.rmdir(out)
+        raise
 
 
 def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:
