@@ -162,3 +162,9 @@ def test_a_stored_analysis_resumes_without_redoing_anything(tmp_path, monkeypatc
 @pytest.mark.slow
 def test_worker_processes_give_the_same_record():
     assert _run(workers=2).to_json() == _run().to_json()
+
+
+@pytest.mark.parametrize("window", [-1.0, float("nan"), float("inf"), "2", True])
+def test_a_window_that_is_not_a_number_of_epochs_is_refused(window):
+    with pytest.raises(ValueError, match="`window` must be a finite number of epochs >= 0"):
+        monitor_checkpoints([_model(e) for e in EPOCHS], EPOCHS, max_order=1, window=window)

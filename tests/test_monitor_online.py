@@ -113,7 +113,7 @@ def test_bad_input_is_named(tmp_path):
         bw.Monitor(tmp_path / "a", every=0)
     with pytest.raises(ValueError, match="`max_order` must be"):
         bw.Monitor(tmp_path / "b", max_order=0)
-    with pytest.raises(ValueError, match="`window` must be a finite number >= 0"):
+    with pytest.raises(ValueError, match="`window` must be a finite number of epochs >= 0"):
         bw.Monitor(tmp_path / "c", window=float("nan"))
     (tmp_path / "file").write_text("x")
     with pytest.raises(ValueError, match="cannot be made a folder"):

@@ -21,6 +21,7 @@ from ._record import (
     MonitorRecord,
     _choice_of_intervals,
     build_record,
+    check_window,
     checkpoint_entry,
     interval_entry,
     run_task,
@@ -87,11 +88,10 @@ class Monitor:
         self.run = Path(run)
         self.max_order = check_int("max_order", max_order, minimum=1)
         self.every = check_int("every", every, minimum=1)
-        if not (isinstance(window, int | float) and math.isfinite(window) and window >= 0):
-            raise ValueError(f"`window` must be a finite number >= 0; got {window!r}")
+        window = check_window(window)
         _choice_of_intervals(intervals)
         self.intervals = intervals
-        self._settings = {"window": float(window), "ghosts": bool(ghosts), "max_regions": max_regions,
+        self._settings = {"window": window, "ghosts": bool(ghosts), "max_regions": max_regions,
                           "seed": seed, "resolution": resolution}
         self._analysis, self._input = analysis, input
         self._write, self._report = write_files, report
@@ -127,9 +127,9 @@ class Monitor:
             raise RuntimeError("this Monitor has finished; make a new one for another run")
         epoch = check_int("epoch", epoch, minimum=0)
         loss = _loss_value(loss)
-        if self._epochs_seen and epoch <= self._epochs_seen[-1]:
+        if self._rows and epoch <= self._rows[-1]["epoch"]:
             raise ValueError(f"`epoch` must increase from one update to the next; got {epoch} after "
-                             f"{self._epochs_seen[-1]}")
+                             f"{self._rows[-1]['epoch']}")
         converted = analysis_model(model, self._analysis, input=self._input)
         self._check_same(epoch, converted)
         if grad_norm is None:
@@ -149,10 +149,6 @@ class Monitor:
         if first is not None and (model.kind, model.M) != (first.kind, first.M):
             raise ValueError(f"every model of a run must be of one kind and size; epoch {epoch} gives a "
                              f"{model.kind} with M = {model.M}, the first a {first.kind} with M = {first.M}")
-
-    @property
-    def _epochs_seen(self) -> list[int]:
-        return [r["epoch"] for r in self._rows[-1:]]
 
     @property
     def pending(self) -> int:

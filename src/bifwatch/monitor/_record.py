@@ -6,6 +6,7 @@ Written as ``events.json`` (see docs/monitor.md for every key).
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -223,6 +224,7 @@ def monitor_checkpoints(models: Sequence[AbstractPLRNN], epochs: Sequence[float]
     """
     epochs = _check_epochs(models, epochs)
     _choice_of_intervals(intervals)
+    check_window(window)
     curve, curve_epochs, grad = _curves(loss, loss_epochs, grad_norm, history)
     if curve is not None:  # bad curves are refused before any analysis runs
         loss_jumps(curve, epochs=curve_epochs)
@@ -230,7 +232,7 @@ def monitor_checkpoints(models: Sequence[AbstractPLRNN], epochs: Sequence[float]
         gradient_spikes(grad, epochs=curve_epochs)
 
     def run(tasks: dict[str, tuple]) -> dict:
-        return run_tasks(_run_task, tasks, store=store, workers=workers, scheduler=scheduler,
+        return run_tasks(run_task, tasks, store=store, workers=workers, scheduler=scheduler,
                          progress=progress, description="checkpoints and intervals")
 
     tasks = analysis_tasks(models, epochs, max_order=max_order, seed=seed, resolution=resolution)
@@ -244,6 +246,14 @@ def monitor_checkpoints(models: Sequence[AbstractPLRNN], epochs: Sequence[float]
 
 #: How many intervals are followed: every one, or those a jump's window overlaps.
 INTERVALS = ("all", "jumps")
+
+
+def check_window(window) -> float:
+    """``window`` as a float: a finite number of epochs >= 0."""
+    if isinstance(window, bool) or not (isinstance(window, int | float) and math.isfinite(window)
+                                        and window >= 0):
+        raise ValueError(f"`window` must be a finite number of epochs >= 0; got {window!r}")
+    return float(window)
 
 
 def _choice_of_intervals(intervals) -> None:
@@ -403,6 +413,3 @@ def run_task(task: tuple):
     """A monitor task on a worker (module level, so processes and Dask can pickle it)."""
     what, arguments = task
     return _TASKS[what](arguments)
-
-
-_run_task = run_task

@@ -16,7 +16,7 @@ from ..ghosts import SlowPoints
 from ..training import gradient_spikes, loss_jumps
 from ._analysis import CheckpointCycles, Gap
 from ._ghosts import DEEPENING, MATCH_TOL, Ghost, new_ghosts
-from ._record import WINDOW, MonitorRecord, _curves, explain, ghost_links
+from ._record import WINDOW, MonitorRecord, _curves, check_window, explain, ghost_links
 
 #: What the settings say in place of a cycle search and a bifurcation search.
 NOT_SEARCHED = {"cycles": "not searched (smooth model)",
@@ -113,7 +113,7 @@ def monitor_slow_points(slow_points: Sequence[SlowPoints], epochs: Sequence[floa
     [(100.0, 150.0, 'deepened', 64)]
     """
     epochs = _check_checkpoints(slow_points, epochs, paths)
-    window = _check_window(window)
+    window = check_window(window)
     loss, loss_epochs, grad_norm = _curves(loss, loss_epochs, grad_norm, history)
     _check_curves(loss, loss_epochs, grad_norm)
     ghosts = ghosts_between(slow_points, epochs, deepening=deepening, tol=tol)
@@ -168,13 +168,6 @@ def _check_checkpoints(slow_points, epochs, paths) -> list[float]:
                              f"{first.time!r} (those of checkpoint 0); checkpoint {i} has M = {sp.M}, "
                              f"time {sp.time!r}")
     return epochs
-
-
-def _check_window(window) -> float:
-    value = float(window)
-    if not (np.isfinite(value) and value >= 0):
-        raise ValueError(f"`window` must be a finite number of epochs >= 0; got {window!r}")
-    return value
 
 
 def _check_curves(loss, loss_epochs, grad_norm) -> None:
