@@ -289,15 +289,20 @@ def _history(rows: list[dict]) -> dict[str, np.ndarray] | None:
 
 def _gradient_norm(model) -> float | None:
     """The 2-norm of all ``.grad`` of a torch module (None without gradients)."""
-    parameters = getattr(model, "parameters", None)
-    if not callable(parameters):
-        return None
-    grads = [p.grad for p in parameters() if getattr(p, "grad", None) is not None]
+    norm = gradient_norm_tensor(model) if callable(getattr(model, "parameters", None)) else None
+    return None if norm is None else float(norm)
+
+
+def gradient_norm_tensor(module):
+    """The 2-norm of all gradients of a torch module as a tensor (no device sync; None without
+    gradients), so a callback can take it every step and read it as a float once an epoch."""
+    grads = [p.grad.detach() for p in module.parameters() if getattr(p, "grad", None) is not None]
     if not grads:
         return None
     import torch
 
-    return float(torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads])))
+    device = grads[0].device
+    return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g).to(device) for g in grads]))
 
 
 def _cell(value) -> str:

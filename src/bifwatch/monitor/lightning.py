@@ -18,7 +18,7 @@ import torch
 from .._validation import check_int
 from ._convert import analysis_model
 from ._ghosts import MAX_REGIONS
-from ._online import Monitor
+from ._online import Monitor, gradient_norm_tensor
 from ._record import WINDOW, MonitorRecord
 
 __all__ = ["MonitorCallback"]
@@ -168,7 +168,7 @@ class MonitorCallback(*_callback_bases()):
 
     def on_before_optimizer_step(self, trainer, pl_module, optimizer) -> None:
         if self._started:
-            self._grad_norm = _gradient_norm(pl_module)
+            self._grad_norm = gradient_norm_tensor(pl_module)
 
     def on_train_epoch_end(self, trainer, pl_module) -> None:
         if not self._started:
@@ -245,15 +245,6 @@ def _hint(pl_module) -> str:
         return ""
     kind = type(pl_module.get_submodule(found[0])).__name__
     return f"; its submodule {found[0]!r} is a {kind}, so model={found[0]!r} would do"
-
-
-def _gradient_norm(pl_module) -> torch.Tensor | None:
-    """The 2-norm of all gradients of the module, as a tensor (read as a float once an epoch)."""
-    grads = [p.grad.detach() for p in pl_module.parameters() if p.grad is not None]
-    if not grads:
-        return None
-    device = grads[0].device
-    return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g).to(device) for g in grads]))
 
 
 def _learning_rate(trainer) -> float | None:
