@@ -7,12 +7,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from ...datasets import plrnn_cycle_teacher
 from ...models import PLRNN, load_model, save_model
 from ...monitor import Monitor, MonitorRecord
 from ...training import read_history
+from ..loss_jumps import initial_students, student_model
 
 
 @dataclass(frozen=True)
@@ -61,18 +60,14 @@ class DemoResult:
 
 
 def perturbed_teacher(seed: int, scale: float) -> PLRNN:
-    """The 16-cycle teacher with A's diagonal, W's off-diagonal and h moved by ``scale`` N(0, 1).
+    """The 16-cycle teacher with A's diagonal, W's off-diagonal and h moved by ``scale`` N(0, 1):
+    the loss-jumps study's student of seed ``seed`` (:func:`bifwatch.studies.loss_jumps.initial_students`).
 
     >>> perturbed_teacher(0, 0.0).h.tolist() == plrnn_cycle_teacher().h.tolist()
     True
     """
-    teacher = plrnn_cycle_teacher()
-    rng = np.random.default_rng(seed)
-    A = np.asarray(teacher.A, dtype=float) + scale * rng.standard_normal(2)
-    W = np.asarray(teacher.W, dtype=float).copy()
-    W[0, 1], W[1, 0] = W[0, 1] + scale * rng.standard_normal(), W[1, 0] + scale * rng.standard_normal()
-    h = np.asarray(teacher.h, dtype=float) + scale * rng.standard_normal(2)
-    return PLRNN(A=A, W=W, h=h)
+    theta, _ = initial_students(plrnn_cycle_teacher(), runs=1, seed=seed, scale=scale)
+    return student_model(theta[0])
 
 
 def run_demo(out: str | os.PathLike, *, settings: DemoSettings = DEMO, resume: bool = False,
